@@ -1,0 +1,44 @@
+# `make demo` and `make test` are all a newcomer needs: both set up .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+BUILD  := build
+
+.PHONY: demo test unit e2e bench setup system-deps clean
+
+setup: $(STAMP)
+
+# Debian packages the tests need (gcc to build debuggees).
+system-deps:
+	@command -v gcc >/dev/null || { apt-get update -qq && apt-get install -y -qq gcc; }
+
+$(STAMP): pyproject.toml | system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+$(BUILD)/sample: examples/sample.c | system-deps
+	mkdir -p $(BUILD)
+	gcc -g -O0 -o $@ $<
+
+demo: $(STAMP) $(BUILD)/sample
+	cd $(BUILD) && ../$(BIN)/lldb --no-lldbinit --no-use-colors -b \
+	    -O 'settings set interpreter.stop-command-source-on-error false' \
+	    -s ../examples/demo.lldb ./sample
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit
+
+e2e: $(STAMP)
+	$(BIN)/python -m pytest -q tests/e2e
+
+bench: $(STAMP)
+	$(BIN)/python bench/latency.py
+
+clean:
+	rm -rf $(BUILD) $(VENV) *.egg-info

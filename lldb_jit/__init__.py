@@ -1,0 +1,12 @@
+"""lldb-jit: evaluate C expressions in LLDB by compiling them with LLVM and running the
+machine code inside the stopped debuggee.
+
+    (lldb) command script import lldb_jit
+    (lldb) jit-eval counter + local * 2
+    (int) $0 = 55
+"""
+
+
+def __lldb_init_module(debugger, internal_dict):
+    debugger.HandleCommand(
+        "command script add -o -c lldb_jit.command.JitEvalCommand jit-eval")

@@ -1,0 +1,132 @@
+"""`jit-eval`: the LLDB command. The one place where every exception is caught and
+turned into an `error:` line; nothing here knows how evaluation works."""
+from __future__ import annotations
+
+import argparse
+import shlex
+
+import lldb
+
+from .errors import CompileError, JitError
+from .report import caret_lines
+from .session import STAGES, Options, session_for
+
+HELP = """\
+Evaluate a C expression or statement list by compiling it with LLVM and running it
+in the stopped debuggee, on the selected thread, in the selected frame.
+
+Syntax: jit-eval [OPTIONS] -- EXPR
+        jit-eval EXPR            (when there are no options)
+
+The result prints like `expression` prints it and is kept as $0, $1, ...
+which later expressions can use.
+
+Options:
+  -t, --timeout SECONDS  interrupt the evaluation after SECONDS (default 1; 0 = none)
+  --dump WHAT            also print the code: ir, ir-opt, asm (repeatable) or all
+  --time                 print the time each stage of the pipeline took
+  --no-cache             compile again even if this expression was compiled before
+
+Examples:
+  jit-eval counter + local * 2
+  jit-eval add(counter, 1)
+  jit-eval pt->y * scale
+  jit-eval $0 + 1
+  jit-eval -t 5 -- slow_function(1000)
+  jit-eval --dump ir-opt -- a[i] << 2
+"""
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message):   # never SystemExit into LLDB
+        raise JitError(message)
+
+    def exit(self, status=0, message=None):
+        raise JitError(message or "invalid options")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _ArgumentParser(prog="jit-eval", add_help=False, exit_on_error=False)
+    p.add_argument("-t", "--timeout", type=float, default=Options.timeout)
+    p.add_argument("--dump", action="append", default=[],
+                   choices=["ir", "ir-opt", "asm", "all"])
+    p.add_argument("--time", action="store_true")
+    p.add_argument("--no-cache", action="store_true")
+    return p
+
+
+def split_command(command: str) -> tuple[str, str]:
+    """Raw like `expression`: options before ` -- `, the expression after it verbatim.
+    Without `--` the whole line is the expression (so `jit-eval -x` negates x)."""
+    stripped = command.strip()
+    if stripped.startswith("-"):
+        if stripped == "--":
+            return "", ""
+        if stripped.endswith(" --"):
+            return stripped[:-3], ""
+        head, sep, tail = command.partition(" -- ")
+        if sep:
+            return head, tail
+    return "", command
+
+
+def parse_options(text: str) -> tuple[Options, bool]:
+    try:
+        args = _parser().parse_args(shlex.split(text))
+    except (ValueError, argparse.ArgumentError) as e:
+        raise JitError(str(e)) from None
+    if args.timeout < 0:
+        raise JitError("the timeout must be 0 (none) or a positive number of seconds")
+    dump = set(args.dump)
+    if "all" in dump:
+        dump = {"ir", "ir-opt", "asm"}
+    return Options(timeout=args.timeout, dump=dump, cache=not args.no_cache), args.time
+
+
+class JitEvalCommand:
+    def __init__(self, debugger: lldb.SBDebugger, internal_dict: dict):
+        pass
+
+    def get_short_help(self) -> str:
+        return "Evaluate a C expression by JIT-compiling it and running it in the debuggee."
+
+    def get_long_help(self) -> str:
+        return HELP
+
+    def get_flags(self) -> int:
+        return lldb.eCommandRequiresFrame | lldb.eCommandProcessMustBePaused
+
+    def __call__(self, debugger, command, exe_ctx, result) -> None:
+        try:
+            self._run(command, exe_ctx, result)
+        except CompileError as e:
+            _, source = split_command(command)
+            result.AppendMessage(caret_lines(source, e.offset, e.length))
+            result.SetError(e.message)
+        except JitError as e:
+            result.SetError(str(e))
+        except Exception as e:  # the boundary: a bug is reported, never a traceback
+            result.SetError(f"internal error in lldb-jit: {type(e).__name__}: {e}")
+
+    def _run(self, command, exe_ctx, result) -> None:
+        option_text, source = split_command(command)
+        options, show_time = parse_options(option_text)
+        if not source.strip():
+            raise JitError("no expression to evaluate (see 'help jit-eval')")
+        process, frame = exe_ctx.GetProcess(), exe_ctx.GetFrame()
+        if not process.IsValid() or process.GetState() != lldb.eStateStopped:
+            raise JitError("jit-eval needs a stopped process")
+        if not frame.IsValid():
+            raise JitError("jit-eval needs a selected frame")
+        session = session_for(exe_ctx.GetTarget(), process)
+        outcome = session.evaluate(frame, source, options)
+        for kind, text in outcome.dumps:
+            result.AppendMessage(f"; --- {kind} ---\n{text.rstrip()}")
+        if outcome.text:
+            result.AppendMessage(outcome.text)
+        if show_time:
+            total = sum(outcome.timings.values())
+            parts = ", ".join(f"{s} {outcome.timings[s] * 1e3:.2f}" for s in STAGES
+                              if s in outcome.timings)
+            result.AppendMessage(f"time (ms): {parts}; total {total * 1e3:.2f}")
+        result.SetStatus(lldb.eReturnStatusSuccessFinishResult)

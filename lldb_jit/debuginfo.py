@@ -1,0 +1,249 @@
+"""The debuggee's debug info as the front end sees it: SBType -> CType, a TypeProvider
+over the selected frame and target, and the symbol resolver the linker calls.
+
+Lookups follow C scope: the frame's locals and parameters (LLDB searches the innermost
+block first), persistent `$` names, then globals and statics (the frame's module
+first), then functions, then enumerators.
+"""
+from __future__ import annotations
+
+import difflib
+
+import lldb
+
+from .frontend import ctype as ct
+from .frontend.ctype import CType, Kind, Member
+from .frontend.provider import Symbol, SymKind
+
+_BASIC = {
+    lldb.eBasicTypeVoid: ct.ty_void, lldb.eBasicTypeBool: ct.ty_bool,
+    lldb.eBasicTypeChar: ct.ty_char, lldb.eBasicTypeSignedChar: ct.ty_schar,
+    lldb.eBasicTypeUnsignedChar: ct.ty_uchar, lldb.eBasicTypeShort: ct.ty_short,
+    lldb.eBasicTypeUnsignedShort: ct.ty_ushort, lldb.eBasicTypeInt: ct.ty_int,
+    lldb.eBasicTypeUnsignedInt: ct.ty_uint, lldb.eBasicTypeLong: ct.ty_long,
+    lldb.eBasicTypeUnsignedLong: ct.ty_ulong, lldb.eBasicTypeLongLong: ct.ty_llong,
+    lldb.eBasicTypeUnsignedLongLong: ct.ty_ullong, lldb.eBasicTypeFloat: ct.ty_float,
+    lldb.eBasicTypeDouble: ct.ty_double, lldb.eBasicTypeLongDouble: ct.ty_ldouble,
+    lldb.eBasicTypeWChar: ct.ty_int, lldb.eBasicTypeSignedWChar: ct.ty_int,
+    lldb.eBasicTypeUnsignedWChar: ct.ty_uint, lldb.eBasicTypeChar16: ct.ty_ushort,
+    lldb.eBasicTypeChar32: ct.ty_uint, lldb.eBasicTypeChar8: ct.ty_uchar,
+}
+_BASIC_BY_KIND = {ty.kind: basic for basic, ty in _BASIC.items() if ty.name == ty.kind.value}
+_LOCAL_VALUE_TYPES = (lldb.eValueTypeVariableLocal, lldb.eValueTypeVariableArgument,
+                      lldb.eValueTypeVariableStatic)
+_TAG_CLASSES = {"struct": lldb.eTypeClassStruct, "union": lldb.eTypeClassUnion,
+                "enum": lldb.eTypeClassEnumeration}
+
+
+class TypeConverter:
+    """SBType -> CType, cached, keeping the SBType as the CType's origin."""
+
+    def __init__(self, target: lldb.SBTarget):
+        self.target = target
+        self._cache: dict[tuple, CType] = {}
+
+    def convert(self, t: lldb.SBType) -> CType:
+        key = (t.GetTypeClass(), t.GetName(), t.GetByteSize())
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._convert(t, key)
+        return cached
+
+    def _convert(self, t: lldb.SBType, key: tuple) -> CType:
+        cls = t.GetTypeClass()
+        name = t.GetName() or ""
+        const = name.startswith("const ") or name.endswith(" const")
+        if cls == lldb.eTypeClassTypedef:
+            ty = ct.typedef_of(name, self.convert(t.GetTypedefedType()), origin=t)
+        elif cls == lldb.eTypeClassPointer:
+            ty = ct.pointer_to(self.convert(t.GetPointeeType()))
+        elif cls == lldb.eTypeClassArray:
+            elem = self.convert(t.GetArrayElementType())
+            ty = ct.array_of(elem, t.GetByteSize() // elem.size if elem.size else 0)
+        elif cls in (lldb.eTypeClassStruct, lldb.eTypeClassUnion):
+            return self._record(t, key, const)
+        elif cls == lldb.eTypeClassEnumeration:
+            values = {m.GetName(): m.GetValueAsSigned() for m in t.GetEnumMembers()}
+            base = self.convert(t.GetEnumerationIntegerType())
+            ty = ct.enum_type(_tag(name), values, ct.strip_typedefs(base), origin=t)
+        elif cls == lldb.eTypeClassFunction:
+            params = [self.convert(p) for p in t.GetFunctionArgumentTypes()]
+            ty = ct.func_type(self.convert(t.GetFunctionReturnType()), params,
+                              variadic=name.rstrip().endswith("...)"))
+        else:
+            basic = _BASIC.get(t.GetUnqualifiedType().GetBasicType())
+            if basic is None:
+                raise TypeError(f"type '{name}' is not supported")
+            ty = basic
+        if const:
+            ty = ct.const_of(ty)
+        if ty.origin is None and (const or cls == lldb.eTypeClassPointer):
+            ty.origin = t
+        self._cache[key] = ty
+        return ty
+
+    def _record(self, t: lldb.SBType, key: tuple, const: bool) -> CType:
+        kind = Kind.UNION if t.GetTypeClass() == lldb.eTypeClassUnion else Kind.STRUCT
+        align = t.GetByteAlign() if hasattr(t, "GetByteAlign") else 8
+        ty = ct.struct_type(kind, _tag(t.GetName() or ""), None, t.GetByteSize(),
+                            max(align, 1), origin=t)
+        if const:
+            ty.is_const = True
+        self._cache[key] = ty   # before the members: a struct may point to itself
+        members = []
+        for i in range(t.GetNumberOfFields()):
+            field = t.GetFieldAtIndex(i)
+            bits = field.GetOffsetInBits()
+            width = field.GetBitfieldSizeInBits() if field.IsBitfield() else 0
+            members.append(Member(field.GetName() or "", self.convert(field.GetType()),
+                                  bits // 8, bits % 8 if width else 0, width))
+        if t.GetNumberOfFields() or t.GetByteSize():
+            ty.members = members
+        return ty
+
+    def to_sbtype(self, ty: CType) -> lldb.SBType:
+        """A CType back to an SBType, for printing the result with LLDB's formatters."""
+        if ty.origin is not None:
+            return ty.origin
+        if ty.kind is Kind.PTR:
+            return self.to_sbtype(ty.base).GetPointerType()
+        if ty.kind is Kind.ARRAY:
+            return self.to_sbtype(ty.base).GetArrayType(max(ty.length, 0))
+        if ty.kind is Kind.BOOL:
+            named = self.target.FindFirstType("_Bool")
+            if named.IsValid():
+                return named
+        basic = _BASIC_BY_KIND.get(ty.kind)
+        if basic is None:
+            raise TypeError(f"cannot print a value of type '{ct.type_name(ty)}'")
+        sb = self.target.GetBasicType(basic)
+        return sb.GetConstType() if ty.is_const else sb
+
+
+def _tag(name: str) -> str:
+    for prefix in ("struct ", "union ", "enum "):
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+    return "" if name.startswith("(") else name  # "(unnamed struct)" is anonymous
+
+
+class FrameProvider:
+    """The TypeProvider for one evaluation in the selected frame. It remembers where the
+    things it found live, so the frame block and the resolver need no second lookup."""
+
+    def __init__(self, target: lldb.SBTarget, frame: lldb.SBFrame | None,
+                 converter: TypeConverter, persistent: dict):
+        self.target = target
+        self.frame = frame if frame is not None and frame.IsValid() else None
+        self.module = self.frame.GetModule() if self.frame else None
+        self.types = converter
+        self.persistent = persistent      # name -> PersistentVar (see session.py)
+        self.locals: dict[str, lldb.SBValue] = {}
+        self.addresses: dict[str, int] = {}   # link name -> load address (from debug info)
+        self._enumerators: dict[str, tuple[int, CType]] | None = None
+
+    # -- identifiers ------------------------------------------------------------------
+    def lookup_identifier(self, name: str) -> Symbol | None:
+        if name.startswith("$"):
+            var = self.persistent.get(name)
+            return Symbol(name, SymKind.PERSISTENT, var.type) if var else None
+        return (self._local(name) or self._global(name) or self._function(name)
+                or self._enumerator(name))
+
+    def _local(self, name: str) -> Symbol | None:
+        if self.frame is None:
+            return None
+        v = self.frame.FindVariable(name)
+        if not v.IsValid() or v.GetValueType() not in _LOCAL_VALUE_TYPES:
+            return None
+        self.locals[name] = v
+        return Symbol(name, SymKind.LOCAL, self.types.convert(v.GetType()))
+
+    def _global(self, name: str) -> Symbol | None:
+        v = lldb.SBValue()
+        if self.frame is not None:
+            v = self.frame.FindValue(name, lldb.eValueTypeVariableStatic)
+            if not v.IsValid():
+                v = self.frame.FindValue(name, lldb.eValueTypeVariableGlobal)
+        if not v.IsValid():
+            v = self.target.FindFirstGlobalVariable(name)
+        if not v.IsValid():
+            return None
+        address = v.GetLoadAddress()
+        if address != lldb.LLDB_INVALID_ADDRESS:
+            self.addresses[name] = address
+        return Symbol(name, SymKind.GLOBAL, self.types.convert(v.GetType()))
+
+    def _function(self, name: str) -> Symbol | None:
+        contexts = list(self.target.FindFunctions(name))
+        if not contexts:
+            return None
+        with_info = [c for c in contexts if c.GetFunction().IsValid()]
+        if with_info:
+            mine = [c for c in with_info if self.module and c.GetModule() == self.module]
+            context = (mine or with_info)[0]
+            function = context.GetFunction()
+            address = function.GetStartAddress().GetLoadAddress(self.target)
+            self.addresses[name] = address
+            return Symbol(name, SymKind.FUNCTION, self.types.convert(function.GetType()))
+        return Symbol(name, SymKind.FUNCTION, ct.CType(Kind.FUNC, 1, 1, base=None,
+                                                       has_proto=False))
+
+    def _enumerator(self, name: str) -> Symbol | None:
+        if self._enumerators is None:
+            self._enumerators = {}
+            modules = [self.module] if self.module else []
+            modules += [m for m in self.target.module_iter() if m != self.module]
+            for module in modules:
+                for t in module.GetTypes(lldb.eTypeClassEnumeration):
+                    for m in t.GetEnumMembers():
+                        self._enumerators.setdefault(m.GetName(), (m.GetValueAsSigned(), t))
+        found = self._enumerators.get(name)
+        if found is None:
+            return None
+        value, t = found
+        return Symbol(name, SymKind.ENUM_CONST, self.types.convert(t), value=value)
+
+    def similar_names(self, name: str) -> list[str]:
+        names = list(self.persistent)
+        if self.frame is not None:
+            names += [v.GetName() for v in self.frame.GetVariables(True, True, True, True)]
+        return difflib.get_close_matches(name, names, n=3) if names else []
+
+    # -- types ------------------------------------------------------------------------
+    def lookup_typedef(self, name: str) -> CType | None:
+        t = self._find_type(name, lldb.eTypeClassTypedef)
+        return self.types.convert(t) if t else None
+
+    def lookup_tag(self, kind: str, name: str) -> CType | None:
+        t = self._find_type(name, _TAG_CLASSES[kind]) or \
+            self._find_type(f"{kind} {name}", _TAG_CLASSES[kind])
+        return self.types.convert(t) if t else None
+
+    def _find_type(self, name: str, cls: int) -> lldb.SBType | None:
+        for scope in ([self.module] if self.module else []) + [self.target]:
+            for t in scope.FindTypes(name):
+                if t.GetTypeClass() == cls:
+                    return t
+        return None
+
+    # -- the linker's resolver ------------------------------------------------------
+    def resolve(self, name: str) -> int | None:
+        """The load address of an undefined symbol of the object: first what debug
+        info said while type checking, then the symbol tables (the frame's module
+        first; code and data symbols, external and local)."""
+        if name in self.addresses:
+            return self.addresses[name]
+        best = None
+        for context in self.target.FindSymbols(name):
+            symbol = context.GetSymbol()
+            address = symbol.GetStartAddress().GetLoadAddress(self.target)
+            if address == lldb.LLDB_INVALID_ADDRESS or symbol.GetType() == lldb.eSymbolTypeUndefined:
+                continue
+            if symbol.GetType() == lldb.eSymbolTypeResolver:
+                continue   # a GNU indirect function: its address is not the function
+            if self.module is not None and context.GetModule() == self.module:
+                return address
+            if best is None:
+                best = address
+        return best

@@ -1,0 +1,259 @@
+"""C types, in the manner of chibicc's type.c: singleton basic types, predicates and
+constructors. Sizes follow the LP64 data model (x86-64 and AArch64 Linux).
+
+Types that come from the debuggee's debug info carry an `origin`: an opaque handle
+(an lldb.SBType on the LLDB side, None in unit tests) that the report step uses to
+print the result with the debuggee's own type names.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Kind(enum.Enum):
+    VOID = "void"
+    BOOL = "_Bool"
+    CHAR = "char"
+    SCHAR = "signed char"
+    UCHAR = "unsigned char"
+    SHORT = "short"
+    USHORT = "unsigned short"
+    INT = "int"
+    UINT = "unsigned int"
+    LONG = "long"
+    ULONG = "unsigned long"
+    LLONG = "long long"
+    ULLONG = "unsigned long long"
+    FLOAT = "float"
+    DOUBLE = "double"
+    LDOUBLE = "long double"
+    ENUM = "enum"
+    PTR = "pointer"
+    ARRAY = "array"
+    FUNC = "function"
+    STRUCT = "struct"
+    UNION = "union"
+    TYPEDEF = "typedef"
+
+
+@dataclass(slots=True, eq=False)
+class Member:
+    name: str            # "" for an anonymous struct/union member
+    type: CType
+    offset: int          # byte offset of the member (of its storage unit for a bit-field)
+    bit_offset: int = 0  # bit-fields: first bit, counted from bit 0 of the byte at `offset`
+    bit_width: int = 0   # 0 when not a bit-field
+
+
+@dataclass(slots=True, eq=False)
+class CType:
+    kind: Kind
+    size: int
+    align: int
+    name: str = ""                 # basic: its spelling; struct/union/enum: tag; typedef: name
+    base: CType | None = None      # pointee, element, return type, typedef target, enum's integer type
+    length: int = 0                # arrays: element count (-1 when unknown)
+    members: list[Member] | None = None              # struct/union (None while incomplete)
+    params: list[CType] = field(default_factory=list)  # functions
+    variadic: bool = False         # functions: ends with `...`
+    has_proto: bool = True         # functions: False for `int f()` / unknown prototype
+    enumerators: dict[str, int] = field(default_factory=dict)  # enums
+    is_const: bool = False
+    origin: object = None          # provider's handle to the debug-info type, if any
+
+    def __repr__(self) -> str:
+        return f"CType({type_name(self)})"
+
+
+def _basic(kind: Kind, size: int) -> CType:
+    return CType(kind, size, max(size, 1), kind.value)
+
+
+ty_void = CType(Kind.VOID, 1, 1, "void")
+ty_bool = _basic(Kind.BOOL, 1)
+ty_char = _basic(Kind.CHAR, 1)
+ty_schar = _basic(Kind.SCHAR, 1)
+ty_uchar = _basic(Kind.UCHAR, 1)
+ty_short = _basic(Kind.SHORT, 2)
+ty_ushort = _basic(Kind.USHORT, 2)
+ty_int = _basic(Kind.INT, 4)
+ty_uint = _basic(Kind.UINT, 4)
+ty_long = _basic(Kind.LONG, 8)
+ty_ulong = _basic(Kind.ULONG, 8)
+ty_llong = _basic(Kind.LLONG, 8)
+ty_ullong = _basic(Kind.ULLONG, 8)
+ty_float = _basic(Kind.FLOAT, 4)
+ty_double = _basic(Kind.DOUBLE, 8)
+ty_ldouble = CType(Kind.LDOUBLE, 16, 16, "long double")
+
+BASIC_TYPES = {t.kind: t for t in (
+    ty_void, ty_bool, ty_char, ty_schar, ty_uchar, ty_short, ty_ushort, ty_int, ty_uint,
+    ty_long, ty_ulong, ty_llong, ty_ullong, ty_float, ty_double, ty_ldouble)}
+
+UNSIGNED_KINDS = {Kind.BOOL, Kind.UCHAR, Kind.USHORT, Kind.UINT, Kind.ULONG, Kind.ULLONG}
+INTEGER_KINDS = UNSIGNED_KINDS | {Kind.CHAR, Kind.SCHAR, Kind.SHORT, Kind.INT, Kind.LONG,
+                                  Kind.LLONG, Kind.ENUM}
+FLOAT_KINDS = {Kind.FLOAT, Kind.DOUBLE, Kind.LDOUBLE}
+
+# Integer conversion rank (C11 6.3.1.1); enums rank as their underlying type.
+RANK = {Kind.BOOL: 0, Kind.CHAR: 1, Kind.SCHAR: 1, Kind.UCHAR: 1, Kind.SHORT: 2,
+        Kind.USHORT: 2, Kind.INT: 3, Kind.UINT: 3, Kind.LONG: 4, Kind.ULONG: 4,
+        Kind.LLONG: 5, Kind.ULLONG: 5}
+
+
+# --- constructors -------------------------------------------------------------------
+
+def pointer_to(base: CType) -> CType:
+    return CType(Kind.PTR, 8, 8, base=base)
+
+
+def array_of(base: CType, length: int) -> CType:
+    return CType(Kind.ARRAY, base.size * max(length, 0), base.align, base=base, length=length)
+
+
+def func_type(ret: CType, params: list[CType], variadic: bool = False,
+              has_proto: bool = True) -> CType:
+    return CType(Kind.FUNC, 1, 1, base=ret, params=list(params), variadic=variadic,
+                 has_proto=has_proto)
+
+
+def typedef_of(name: str, target: CType, origin: object = None) -> CType:
+    return CType(Kind.TYPEDEF, target.size, target.align, name=name, base=target, origin=origin)
+
+
+def enum_type(tag: str, enumerators: dict[str, int], base: CType = ty_uint,
+              origin: object = None) -> CType:
+    return CType(Kind.ENUM, base.size, base.align, name=tag, base=base,
+                 enumerators=dict(enumerators), origin=origin)
+
+
+def struct_type(kind: Kind, tag: str, members: list[Member] | None, size: int, align: int,
+                origin: object = None) -> CType:
+    """kind is Kind.STRUCT or Kind.UNION; members None makes an incomplete type."""
+    return CType(kind, size, align, name=tag, members=members, origin=origin)
+
+
+def const_of(ty: CType) -> CType:
+    if ty.is_const:
+        return ty
+    copy = CType(ty.kind, ty.size, ty.align, ty.name, ty.base, ty.length, ty.members,
+                 ty.params, ty.variadic, ty.has_proto, ty.enumerators, True, ty.origin)
+    return copy
+
+
+# --- predicates ---------------------------------------------------------------------
+
+def strip_typedefs(ty: CType) -> CType:
+    while ty.kind is Kind.TYPEDEF:
+        ty = ty.base
+    return ty
+
+
+def is_integer(ty: CType) -> bool:
+    return strip_typedefs(ty).kind in INTEGER_KINDS
+
+
+def is_flonum(ty: CType) -> bool:
+    return strip_typedefs(ty).kind in FLOAT_KINDS
+
+
+def is_arithmetic(ty: CType) -> bool:
+    return is_integer(ty) or is_flonum(ty)
+
+
+def is_pointer(ty: CType) -> bool:
+    return strip_typedefs(ty).kind is Kind.PTR
+
+
+def is_scalar(ty: CType) -> bool:
+    return is_arithmetic(ty) or is_pointer(ty)
+
+
+def is_unsigned(ty: CType) -> bool:
+    ty = strip_typedefs(ty)
+    if ty.kind is Kind.ENUM:
+        return is_unsigned(ty.base)
+    return ty.kind in UNSIGNED_KINDS
+
+
+def is_record(ty: CType) -> bool:
+    return strip_typedefs(ty).kind in (Kind.STRUCT, Kind.UNION)
+
+
+def is_void(ty: CType) -> bool:
+    return strip_typedefs(ty).kind is Kind.VOID
+
+
+def is_function(ty: CType) -> bool:
+    return strip_typedefs(ty).kind is Kind.FUNC
+
+
+def is_array(ty: CType) -> bool:
+    return strip_typedefs(ty).kind is Kind.ARRAY
+
+
+def same_type(a: CType, b: CType) -> bool:
+    """Type identity after typedefs, ignoring top-level qualifiers."""
+    a, b = strip_typedefs(a), strip_typedefs(b)
+    if a is b:
+        return True
+    if a.kind is not b.kind:
+        return False
+    if a.kind in (Kind.STRUCT, Kind.UNION, Kind.ENUM):
+        return a.name == b.name and a.name != "" and a.size == b.size
+    if a.kind is Kind.PTR:
+        return same_type(a.base, b.base)
+    if a.kind is Kind.ARRAY:
+        return a.length == b.length and same_type(a.base, b.base)
+    if a.kind is Kind.FUNC:
+        return (same_type(a.base, b.base) and len(a.params) == len(b.params)
+                and a.variadic == b.variadic
+                and all(same_type(x, y) for x, y in zip(a.params, b.params)))
+    return True  # basic types of the same kind
+
+
+def find_member(ty: CType, name: str) -> list[Member] | None:
+    """The path of members leading to `name`, looking through anonymous members."""
+    ty = strip_typedefs(ty)
+    for m in ty.members or ():
+        if m.name == name:
+            return [m]
+        if m.name == "" and is_record(m.type):
+            path = find_member(m.type, name)
+            if path:
+                return [m] + path
+    return None
+
+
+# --- spelling -----------------------------------------------------------------------
+
+def type_name(ty: CType) -> str:
+    """The C spelling of a type, as LLDB prints it: `int *`, `int[4]`, `int (*)(int, int)`."""
+    return _declarator(ty, "").strip()
+
+
+def _declarator(ty: CType, inner: str) -> str:
+    const = "const " if ty.is_const else ""
+    k = ty.kind
+    if k is Kind.PTR:
+        base = ty.base
+        star = "*" + (" const" if ty.is_const else "")
+        if base.kind in (Kind.FUNC, Kind.ARRAY):
+            return _declarator(base, "(" + star + inner + ")")
+        return _declarator(base, " " + star + inner.lstrip() if inner else " " + star)
+    if k is Kind.ARRAY:
+        n = "" if ty.length < 0 else str(ty.length)
+        return _declarator(ty.base, inner.rstrip() + f"[{n}]")
+    if k is Kind.FUNC:
+        params = [type_name(p) for p in ty.params] + (["..."] if ty.variadic else [])
+        if not params and ty.has_proto:
+            params = ["void"]
+        return _declarator(ty.base, inner.rstrip() + "(" + ", ".join(params) + ")")
+    if k in (Kind.STRUCT, Kind.UNION, Kind.ENUM):
+        head = f"{k.value} {ty.name}" if ty.name else f"{k.value} <anonymous>"
+    else:
+        head = ty.name
+    if inner.startswith("["):
+        return const + head + inner
+    return const + head + (" " + inner.strip() if inner.strip() else "")

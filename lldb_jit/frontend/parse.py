@@ -1,0 +1,534 @@
+"""A recursive-descent parser in the manner of chibicc's parse.c: one method per grammar
+rule with its EBNF above it. Binary operators go by precedence climbing over one table
+(as pycparser); a parenthesized type name is told from a parenthesized expression by
+asking the provider whether a name is a typedef, with backtracking when a typedef name
+turns out not to start a type name."""
+from __future__ import annotations
+
+from ..errors import CompileError
+from . import ast as A
+from .ast import Op
+from .ctype import (BASIC_TYPES, CType, Kind, array_of, const_of, func_type, is_function,
+                    is_array, pointer_to, strip_typedefs)
+from .provider import TypeProvider
+from .tokenize import TK, Token, tokenize
+
+# Binary operators by precedence, loosest first (C11 6.5.5-6.5.14).
+BINARY_PRECEDENCE = {
+    "||": 1,
+    "&&": 2,
+    "|": 3,
+    "^": 4,
+    "&": 5,
+    "==": 6, "!=": 6,
+    "<": 7, "<=": 7, ">": 7, ">=": 7,
+    "<<": 8, ">>": 8,
+    "+": 9, "-": 9,
+    "*": 10, "/": 10, "%": 10,
+}
+
+ASSIGN_OPS = {"=": None, "+=": Op.ADD, "-=": Op.SUB, "*=": Op.MUL, "/=": Op.DIV,
+              "%=": Op.MOD, "<<=": Op.SHL, ">>=": Op.SHR, "&=": Op.BITAND,
+              "|=": Op.BITOR, "^=": Op.BITXOR}
+
+# Type specifiers are counted as chibicc's declspec does; the sum names the type.
+VOID, BOOL, CHAR, SHORT, INT, LONG, FLOAT, DOUBLE, SIGNED, UNSIGNED = (
+    1 << 0, 1 << 2, 1 << 4, 1 << 6, 1 << 8, 1 << 10, 1 << 12, 1 << 14, 1 << 16, 1 << 17)
+SPECIFIER_BITS = {"void": VOID, "_Bool": BOOL, "char": CHAR, "short": SHORT, "int": INT,
+                  "long": LONG, "float": FLOAT, "double": DOUBLE, "signed": SIGNED,
+                  "unsigned": UNSIGNED}
+SPECIFIER_TYPES = {
+    VOID: Kind.VOID, BOOL: Kind.BOOL,
+    CHAR: Kind.CHAR, SIGNED + CHAR: Kind.SCHAR, UNSIGNED + CHAR: Kind.UCHAR,
+    SHORT: Kind.SHORT, SHORT + INT: Kind.SHORT, SIGNED + SHORT: Kind.SHORT,
+    SIGNED + SHORT + INT: Kind.SHORT,
+    UNSIGNED + SHORT: Kind.USHORT, UNSIGNED + SHORT + INT: Kind.USHORT,
+    INT: Kind.INT, SIGNED: Kind.INT, SIGNED + INT: Kind.INT,
+    UNSIGNED: Kind.UINT, UNSIGNED + INT: Kind.UINT,
+    LONG: Kind.LONG, LONG + INT: Kind.LONG, SIGNED + LONG: Kind.LONG,
+    SIGNED + LONG + INT: Kind.LONG,
+    UNSIGNED + LONG: Kind.ULONG, UNSIGNED + LONG + INT: Kind.ULONG,
+    2 * LONG: Kind.LLONG, 2 * LONG + INT: Kind.LLONG, SIGNED + 2 * LONG: Kind.LLONG,
+    SIGNED + 2 * LONG + INT: Kind.LLONG,
+    UNSIGNED + 2 * LONG: Kind.ULLONG, UNSIGNED + 2 * LONG + INT: Kind.ULLONG,
+    FLOAT: Kind.FLOAT, DOUBLE: Kind.DOUBLE, LONG + DOUBLE: Kind.LDOUBLE,
+}
+QUALIFIERS = frozenset({"const", "volatile", "restrict", "__restrict", "__const",
+                        "__volatile"})
+TYPE_KEYWORDS = frozenset(SPECIFIER_BITS) | QUALIFIERS | {"struct", "union", "enum"}
+UNSUPPORTED_SPECIFIERS = frozenset({"typedef", "static", "extern", "auto", "register",
+                                    "inline", "_Alignof", "_Static_assert", "typeof",
+                                    "__typeof__"})
+
+
+def parse(source: str, provider: TypeProvider) -> list[A.Node]:
+    """Parse a statement list (or a lone expression) into syntax nodes."""
+    return Parser(source, provider).program()
+
+
+class Parser:
+    def __init__(self, source: str, provider: TypeProvider):
+        self.toks = tokenize(source)
+        self.pos = 0
+        self.provider = provider
+
+    # --- helpers ----------------------------------------------------------------------
+
+    @property
+    def tok(self) -> Token:
+        return self.toks[self.pos]
+
+    def peek(self, n: int = 1) -> Token:
+        return self.toks[min(self.pos + n, len(self.toks) - 1)]
+
+    def equal(self, text: str) -> bool:
+        tok = self.tok
+        return tok.text == text and tok.kind in (TK.PUNCT, TK.KEYWORD)
+
+    def consume(self, text: str) -> bool:
+        if self.equal(text):
+            self.pos += 1
+            return True
+        return False
+
+    def skip(self, text: str) -> Token:
+        if not self.equal(text):
+            self.error_at(self.tok, f"expected '{text}'")
+        self.pos += 1
+        return self.toks[self.pos - 1]
+
+    def advance(self) -> Token:
+        tok = self.tok
+        self.pos += 1
+        return tok
+
+    @staticmethod
+    def error_at(tok: Token, message: str):
+        if tok.kind is TK.EOF:
+            message += " at end of input"
+        raise CompileError(tok.offset, tok.length, message)
+
+    def span_from(self, start: int) -> tuple[int, int]:
+        """(offset, length) from `start` to the end of the previous token."""
+        prev = self.toks[self.pos - 1]
+        return start, prev.offset + prev.length - start
+
+    def is_typename(self, tok: Token) -> bool:
+        if tok.kind is TK.KEYWORD:
+            return tok.text in TYPE_KEYWORDS or tok.text in UNSUPPORTED_SPECIFIERS
+        return tok.kind is TK.IDENT and self.provider.lookup_typedef(tok.text) is not None
+
+    # --- statements -------------------------------------------------------------------
+
+    # program = (declaration | stmt)* EOF
+    #   (the last expression statement may omit its ";")
+    def program(self) -> list[A.Node]:
+        body = []
+        while self.tok.kind is not TK.EOF:
+            body.append(self.block_item())
+        return body
+
+    # block-item = declaration | stmt
+    def block_item(self) -> A.Node:
+        if self.is_typename(self.tok):
+            return self.declaration()
+        return self.stmt()
+
+    # stmt = "return" expr? ";"
+    #      | "if" "(" expr ")" stmt ("else" stmt)?
+    #      | "for" "(" (declaration | expr-stmt) expr? ";" expr? ")" stmt
+    #      | "while" "(" expr ")" stmt
+    #      | "do" stmt "while" "(" expr ")" ";"
+    #      | ("break" | "continue") ";"
+    #      | "{" compound-stmt
+    #      | expr-stmt
+    def stmt(self) -> A.Node:
+        start = self.tok.offset
+        handler = {"return": self.return_stmt, "if": self.if_stmt, "for": self.for_stmt,
+                   "while": self.while_stmt, "do": self.do_stmt, "break": self.jump_stmt,
+                   "continue": self.jump_stmt, "{": self.compound_stmt}
+        if self.tok.kind in (TK.KEYWORD, TK.PUNCT) and self.tok.text in handler:
+            return handler[self.tok.text](start)
+        return self.expr_stmt()
+
+    def return_stmt(self, start: int) -> A.Node:
+        self.skip("return")
+        value = None if self.equal(";") else self.expr()
+        self.skip(";")
+        return A.Return(*self.span_from(start), value)
+
+    def if_stmt(self, start: int) -> A.Node:
+        self.skip("if")
+        cond = self.paren_expr()
+        then = self.stmt()
+        els = self.stmt() if self.consume("else") else None
+        return A.If(*self.span_from(start), cond, then, els)
+
+    def for_stmt(self, start: int) -> A.Node:
+        self.skip("for")
+        self.skip("(")
+        init = self.declaration() if self.is_typename(self.tok) else self.expr_stmt()
+        cond = None if self.equal(";") else self.expr()
+        self.skip(";")
+        step = None if self.equal(")") else self.expr()
+        self.skip(")")
+        body = self.stmt()
+        return A.Loop(*self.span_from(start), init, cond, step, body)
+
+    def while_stmt(self, start: int) -> A.Node:
+        self.skip("while")
+        cond = self.paren_expr()
+        body = self.stmt()
+        return A.Loop(*self.span_from(start), None, cond, None, body)
+
+    def do_stmt(self, start: int) -> A.Node:
+        self.skip("do")
+        body = self.stmt()
+        self.skip("while")
+        cond = self.paren_expr()
+        self.skip(";")
+        return A.Loop(*self.span_from(start), None, cond, None, body, test_first=False)
+
+    def jump_stmt(self, start: int) -> A.Node:
+        keyword = self.advance().text
+        self.skip(";")
+        return A.Jump(*self.span_from(start), keyword)
+
+    # compound-stmt = "{" block-item* "}"
+    def compound_stmt(self, start: int) -> A.Node:
+        self.skip("{")
+        body = []
+        while not self.equal("}"):
+            if self.tok.kind is TK.EOF:
+                self.error_at(self.tok, "expected '}'")
+            body.append(self.block_item())
+        self.skip("}")
+        return A.Block(*self.span_from(start), body)
+
+    # expr-stmt = expr? (";" | EOF)
+    def expr_stmt(self) -> A.Node:
+        start = self.tok.offset
+        if self.consume(";"):
+            return A.Block(*self.span_from(start), [])
+        node = self.expr()
+        if self.tok.kind is not TK.EOF:
+            self.skip(";")
+        return A.ExprStmt(node.offset, node.length, node)
+
+    # paren-expr = "(" expr ")"
+    def paren_expr(self) -> A.Node:
+        self.skip("(")
+        node = self.expr()
+        self.skip(")")
+        return node
+
+    # declaration = declspec (declarator ("=" assign)? ("," declarator ("=" assign)?)*)? ";"
+    def declaration(self) -> A.Node:
+        start = self.tok.offset
+        base = self.declspec()
+        decls = []
+        while not self.consume(";"):
+            if decls:
+                self.skip(",")
+            ty, name = self.declarator(base)
+            if name is None:
+                self.error_at(self.tok, "expected identifier in declaration")
+            init = self.assign() if self.consume("=") else None
+            decls.append(A.Decl(*self.span_from(name.offset), name.text, ty, init))
+        return A.Block(*self.span_from(start), decls, scoped=False)
+
+    # --- types ------------------------------------------------------------------------
+
+    # declspec = ("void" | "_Bool" | "char" | "short" | "int" | "long" | "float"
+    #             | "double" | "signed" | "unsigned" | "const" | "volatile" | "restrict"
+    #             | struct-union-enum-ref | typedef-name)+
+    def declspec(self) -> CType:
+        counter, ty, const, start = 0, None, False, self.tok
+        while self.is_typename(self.tok):
+            tok = self.tok
+            if tok.text in UNSUPPORTED_SPECIFIERS and tok.kind is TK.KEYWORD:
+                self.error_at(tok, f"'{tok.text}' is not supported in expressions")
+            if tok.text in QUALIFIERS and tok.kind is TK.KEYWORD:
+                const |= tok.text in ("const", "__const")
+                self.pos += 1
+                continue
+            if ty is not None or (counter and tok.kind is not TK.KEYWORD):
+                break  # a second type name: it is the declarator's identifier
+            if tok.kind is TK.IDENT or tok.text in ("struct", "union", "enum"):
+                if counter:
+                    self.error_at(tok, "cannot combine with previous type specifier")
+                ty = self.tag_ref() if tok.kind is TK.KEYWORD else self.typedef_ref()
+                continue
+            counter += SPECIFIER_BITS[tok.text]
+            if counter not in SPECIFIER_TYPES:
+                self.error_at(tok, "cannot combine with previous type specifier")
+            self.pos += 1
+        if ty is None:
+            if not counter:
+                self.error_at(start, "expected a type")
+            ty = BASIC_TYPES[SPECIFIER_TYPES[counter]]
+        return const_of(ty) if const else ty
+
+    # typedef-name = ident
+    def typedef_ref(self) -> CType:
+        return self.provider.lookup_typedef(self.advance().text)
+
+    # struct-union-enum-ref = ("struct" | "union" | "enum") ident
+    def tag_ref(self) -> CType:
+        keyword = self.advance()
+        tag = self.tok
+        if tag.kind is not TK.IDENT:
+            if self.equal("{"):
+                self.error_at(tag, f"defining a {keyword.text} is not supported here")
+            self.error_at(tag, f"expected a {keyword.text} tag name")
+        self.pos += 1
+        ty = self.provider.lookup_tag(keyword.text, tag.text)
+        if ty is None:
+            raise CompileError(keyword.offset, tag.offset + tag.length - keyword.offset,
+                               f"unknown type '{keyword.text} {tag.text}'")
+        return ty
+
+    # pointers = ("*" ("const" | "volatile" | "restrict")*)*
+    def pointers(self, ty: CType) -> CType:
+        while self.consume("*"):
+            ty = pointer_to(ty)
+            while self.tok.kind is TK.KEYWORD and self.tok.text in QUALIFIERS:
+                if self.advance().text in ("const", "__const"):
+                    ty = const_of(ty)
+        return ty
+
+    # declarator = pointers ("(" declarator ")" | ident)? type-suffix
+    #   (the identifier is optional: an abstract declarator, as in a type name)
+    def declarator(self, ty: CType) -> tuple[CType, Token | None]:
+        ty = self.pointers(ty)
+        if self.equal("(") and (self.peek().text in ("*", "(", "^")
+                                or self.peek().kind is TK.IDENT and
+                                not self.is_typename(self.peek())):
+            # The inner declarator applies to what follows the parentheses: read the
+            # suffix first (chibicc's trick), then come back for the inner part.
+            inner = self.pos + 1
+            self.pos = inner
+            self.declarator(ty)
+            self.skip(")")
+            ty = self.type_suffix(ty)
+            after = self.pos
+            self.pos = inner
+            ty, name = self.declarator(ty)
+            self.pos = after
+            return ty, name
+        name = self.advance() if self.tok.kind is TK.IDENT else None
+        return self.type_suffix(ty), name
+
+    # type-suffix = "(" func-params | "[" array-length? "]" type-suffix | ε
+    def type_suffix(self, ty: CType) -> CType:
+        if self.equal("("):
+            return self.func_params(ty)
+        if self.consume("["):
+            length = -1
+            if not self.equal("]"):
+                length = self.array_length()
+            self.skip("]")
+            elem = self.type_suffix(ty)
+            if is_function(elem):
+                self.error_at(self.tok, "declared as an array of functions")
+            return array_of(elem, length)
+        return ty
+
+    def array_length(self) -> int:
+        tok = self.tok
+        if tok.kind is not TK.NUM or not isinstance(tok.value, int):
+            self.error_at(tok, "array size must be an integer constant")
+        self.pos += 1
+        return tok.value
+
+    # func-params = "(" ("void" | param ("," param)* ("," "...")?)? ")"
+    # param = declspec declarator
+    def func_params(self, ret: CType) -> CType:
+        start = self.skip("(")
+        if is_function(ret) or is_array(ret):
+            self.error_at(start, "function cannot return a function or an array")
+        if self.equal("void") and self.peek().text == ")":
+            self.pos += 2
+            return func_type(ret, [])
+        params, variadic = [], False
+        while not self.consume(")"):
+            if params:
+                self.skip(",")
+            if self.consume("..."):
+                variadic = True
+                self.skip(")")
+                break
+            ty, _ = self.declarator(self.declspec())
+            params.append(_adjust_param(ty))
+        return func_type(ret, params, variadic, has_proto=bool(params) or variadic)
+
+    # type-name = declspec abstract-declarator
+    def type_name(self) -> CType:
+        start = self.tok
+        ty, name = self.declarator(self.declspec())
+        if name is not None:
+            self.error_at(name, "unexpected identifier in type name")
+        if start is self.tok:
+            self.error_at(start, "expected a type")
+        return ty
+
+    # --- expressions ------------------------------------------------------------------
+
+    # expr = assign ("," assign)*
+    def expr(self) -> A.Node:
+        node = self.assign()
+        while self.equal(","):
+            op = self.advance()
+            rhs = self.assign()
+            node = A.Binary(node.offset, rhs.end - node.offset, Op.COMMA, node, rhs,
+                            op_offset=op.offset)
+        return node
+
+    # assign = conditional (assign-op assign)?
+    # assign-op = "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "&=" | "|=" | "^=" | "<<=" | ">>="
+    def assign(self) -> A.Node:
+        node = self.conditional()
+        if self.tok.kind is TK.PUNCT and self.tok.text in ASSIGN_OPS:
+            op = self.advance()
+            rhs = self.assign()
+            return A.Assign(node.offset, rhs.end - node.offset, ASSIGN_OPS[op.text], node,
+                            rhs, op_offset=op.offset)
+        return node
+
+    # conditional = binary ("?" expr ":" conditional)?
+    def conditional(self) -> A.Node:
+        cond = self.binary(1)
+        if not self.consume("?"):
+            return cond
+        then = self.expr()
+        self.skip(":")
+        els = self.conditional()
+        return A.Cond(cond.offset, els.end - cond.offset, cond, then, els)
+
+    # binary(p) = cast (binary-op binary(q + 1))*   where binary-op has precedence q >= p
+    def binary(self, min_prec: int) -> A.Node:
+        lhs = self.cast()
+        while True:
+            tok = self.tok
+            prec = BINARY_PRECEDENCE.get(tok.text) if tok.kind is TK.PUNCT else None
+            if prec is None or prec < min_prec:
+                return lhs
+            self.pos += 1
+            rhs = self.binary(prec + 1)
+            lhs = A.Binary(lhs.offset, rhs.end - lhs.offset, Op(tok.text), lhs, rhs,
+                           op_offset=tok.offset)
+
+    # cast = "(" type-name ")" cast | unary
+    def cast(self) -> A.Node:
+        start = self.tok.offset
+        ty = self.try_paren_type_name()
+        if ty is None:
+            return self.unary()
+        operand = self.cast()
+        return A.TypeCast(start, operand.end - start, ty, operand)
+
+    def try_paren_type_name(self) -> CType | None:
+        """`( type-name )` if one starts here, else None with nothing consumed. A typedef
+        name that does not lead to a type name backtracks (pycparser's way)."""
+        if not (self.equal("(") and self.is_typename(self.peek())):
+            return None
+        saved = self.pos
+        self.pos += 1
+        try:
+            ty = self.type_name()
+            self.skip(")")
+        except CompileError:
+            if self.toks[saved + 1].kind is TK.KEYWORD:
+                raise
+            self.pos = saved
+            return None
+        return ty
+
+    # unary = ("+" | "-" | "*" | "&" | "!" | "~") cast
+    #       | ("++" | "--") unary
+    #       | "sizeof" "(" type-name ")"
+    #       | "sizeof" unary
+    #       | postfix
+    def unary(self) -> A.Node:
+        tok = self.tok
+        if tok.kind is TK.PUNCT and tok.text in A.UNARY_OPS:
+            self.pos += 1
+            operand = self.cast()
+            return A.Unary(tok.offset, operand.end - tok.offset, A.UNARY_OPS[tok.text],
+                           operand)
+        if tok.kind is TK.PUNCT and tok.text in ("++", "--"):
+            self.pos += 1
+            operand = self.unary()
+            op = Op.PREINC if tok.text == "++" else Op.PREDEC
+            return A.IncDec(tok.offset, operand.end - tok.offset, op, operand)
+        if self.consume("sizeof"):
+            ty = self.try_paren_type_name()
+            if ty is not None:
+                return A.SizeofType(*self.span_from(tok.offset), ty)
+            operand = self.unary()
+            return A.SizeofExpr(tok.offset, operand.end - tok.offset, operand)
+        return self.postfix()
+
+    # postfix = primary ("[" expr "]" | "." ident | "->" ident | "(" args ")"
+    #                    | "++" | "--")*
+    def postfix(self) -> A.Node:
+        node = self.primary()
+        start = node.offset
+        while True:
+            if self.consume("["):
+                index = self.expr()
+                self.skip("]")
+                node = A.Index(*self.span_from(start), node, index)
+            elif self.equal(".") or self.equal("->"):
+                arrow = self.advance().text == "->"
+                name = self.tok
+                if name.kind is not TK.IDENT:
+                    self.error_at(name, "expected a member name")
+                self.pos += 1
+                node = A.MemberRef(*self.span_from(start), node, name.text, arrow,
+                                   name.offset)
+            elif self.equal("("):
+                args = self.call_args()
+                node = A.Call(*self.span_from(start), node, args)
+            elif self.equal("++") or self.equal("--"):
+                op = Op.POSTINC if self.advance().text == "++" else Op.POSTDEC
+                node = A.IncDec(*self.span_from(start), op, node)
+            else:
+                return node
+
+    # args = "(" (assign ("," assign)*)? ")"
+    def call_args(self) -> list[A.Node]:
+        self.skip("(")
+        args = []
+        while not self.consume(")"):
+            if args:
+                self.skip(",")
+            args.append(self.assign())
+        return args
+
+    # primary = "(" expr ")" | ident | number | string
+    def primary(self) -> A.Node:
+        tok = self.tok
+        if self.consume("("):
+            node = self.expr()
+            self.skip(")")
+            return node
+        self.pos += 1
+        if tok.kind is TK.IDENT:
+            return A.Ident(tok.offset, tok.length, tok.text)
+        if tok.kind is TK.NUM:
+            cls = A.IntLit if isinstance(tok.value, int) else A.FloatLit
+            return cls(tok.offset, tok.length, tok.value, ty=tok.ty)
+        if tok.kind is TK.STR:
+            return A.StrLit(tok.offset, tok.length, tok.value, ty=tok.ty)
+        self.pos -= 1
+        self.error_at(tok, "expected an expression")
+
+
+def _adjust_param(ty: CType) -> CType:
+    """C11 6.7.6.3p7-8: array and function parameters are pointers."""
+    if is_array(ty):
+        return pointer_to(strip_typedefs(ty).base)
+    if is_function(ty):
+        return pointer_to(ty)
+    return ty

@@ -1,0 +1,35 @@
+"""The report step: the result, where the code stored it in debuggee memory, becomes an
+SBValue of its C type, so LLDB's own formatters print it as `expression` would."""
+from __future__ import annotations
+
+import lldb
+
+from .errors import ExecError
+
+
+def result_value(target: lldb.SBTarget, name: str, address: int,
+                 sbtype: lldb.SBType) -> lldb.SBValue:
+    value = target.CreateValueFromAddress(name, lldb.SBAddress(address, target), sbtype)
+    if not value.IsValid():
+        raise ExecError(f"cannot make a value of type '{sbtype.GetName()}' at {address:#x}")
+    return value
+
+
+def describe(value: lldb.SBValue) -> str:
+    """`(TYPE) $N = VALUE`, exactly as `expression` prints it."""
+    stream = lldb.SBStream()
+    value.GetDescription(stream)
+    return stream.GetData().rstrip("\n")
+
+
+def caret_lines(source: str, offset: int, length: int) -> str:
+    """The source line holding `offset`, and `^~~~` under the span, like LLDB's
+    expression diagnostics."""
+    start = source.rfind("\n", 0, offset) + 1
+    end = source.find("\n", offset)
+    end = len(source) if end < 0 else end
+    line = source[start:end]
+    column = offset - start
+    width = max(1, min(length, len(line) - column))
+    pad = "".join("\t" if ch == "\t" else " " for ch in line[:column])
+    return f"{line}\n{pad}^{'~' * (width - 1)}"

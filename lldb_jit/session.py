@@ -1,0 +1,212 @@
+"""One debuggee process as lldb-jit sees it, and the pipeline that evaluates an
+expression in it: parse -> irgen -> compile -> link -> load -> run -> report.
+
+Per process we keep the debuggee heap, the trap the calls return to, the persistent
+`$` variables and a cache of loaded code (the same expression over the same types
+needs no second compile: frame objects are reached through the argument block, so
+the code does not depend on where the frame is).
+"""
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import lldb
+
+from . import run
+from .abi import abi_for_triple
+from .compile import compile_module
+from .debuginfo import FrameProvider, TypeConverter
+from .errors import ExecError
+from .frontend import analyze
+from .frontend.ctype import CType, type_name
+from .frontend.provider import SymKind
+from .irgen import ENTRY, gen_module
+from .link import link
+from .memory import Heap, ProcessPages, Scope, load
+from .report import describe, result_value
+
+CODE_CACHE_SIZE = 64
+STAGES = ("parse", "irgen", "compile", "link", "load", "run", "report")
+
+
+@dataclass
+class PersistentVar:
+    name: str
+    type: CType
+    address: int
+
+
+@dataclass
+class Options:
+    timeout: float = run.DEFAULT_TIMEOUT
+    dump: set[str] = field(default_factory=set)   # "ir", "ir-opt", "asm"
+    cache: bool = True
+
+
+@dataclass
+class Outcome:
+    text: str                       # what to print ("" for a void result)
+    timings: dict[str, float]       # seconds per pipeline stage
+    dumps: list[tuple[str, str]]
+
+
+@dataclass
+class _Code:
+    entry: int
+    blocks: list[tuple[str, int]]
+
+
+class Session:
+    def __init__(self, target: lldb.SBTarget, process: lldb.SBProcess):
+        self.target = target
+        self.process = process
+        self.triple = target.GetTriple()
+        self.abi = abi_for_triple(self.triple)
+        self.heap = Heap(ProcessPages(process))
+        self.types = TypeConverter(target)
+        self.persistent: dict[str, PersistentVar] = {}
+        self.next_result = 0
+        self._trap: int | None = None
+        self._code: OrderedDict[tuple, _Code] = OrderedDict()
+
+    @property
+    def trap(self) -> int:
+        if self._trap is None:
+            address = self.heap.allocate(len(self.abi.TRAP), 16, "rx")
+            self.heap.write(address, self.abi.TRAP)
+            self._trap = address
+        return self._trap
+
+    def evaluate(self, frame: lldb.SBFrame, source: str, options: Options) -> Outcome:
+        clock = _Clock()
+        dumps: list[tuple[str, str]] = []
+        provider = FrameProvider(self.target, frame, self.types, self.persistent)
+        program = analyze(source, provider)
+        clock.lap("parse")
+        key = _cache_key(source, program, provider)
+        scope = Scope(self.heap)
+        try:
+            code = self._code.get(key) if options.cache and not options.dump else None
+            if code is None:
+                code = self._build(program, provider, scope, clock, dumps, options)
+                self._remember(key, code, scope)
+            else:
+                self._code.move_to_end(key)
+            frame_block = self._frame_block(program, provider, scope)
+            result_address = 0
+            if program.result_type is not None:
+                ty = program.result_type
+                result_address = scope.allocate(ty.size, max(ty.align, 1), "rw")
+            clock.lap("load")
+            run.call(frame.GetThread(), self.abi, code.entry, [frame_block, result_address],
+                     self.trap, self.heap.write, options.timeout)
+            clock.lap("run")
+            text = ""
+            if program.result_type is not None:
+                text = self._keep_result(program.result_type, result_address, scope)
+            clock.lap("report")
+        finally:
+            scope.free_all()
+        return Outcome(text, clock.times, dumps)
+
+    def _build(self, program, provider, scope, clock, dumps, options) -> _Code:
+        module = gen_module(program, self.triple)
+        clock.lap("irgen")
+        dump = (lambda kind, text: dumps.append((kind, text))) if options.dump else None
+        obj = compile_module(module, self.triple, dump=dump)
+        dumps[:] = [(k, t) for k, t in dumps if k in options.dump]
+        clock.lap("compile")
+        first = len(scope.blocks)
+        image = link(obj, provider.resolve, scope.allocate)
+        clock.lap("link")
+        load(self.heap, image.segments)
+        if ENTRY not in image.symbols:
+            raise ExecError(f"the compiled code has no '{ENTRY}'")
+        return _Code(image.symbols[ENTRY], scope.blocks[first:])
+
+    def _remember(self, key: tuple, code: _Code, scope: Scope) -> None:
+        """Keep the loaded code for the next evaluation of the same expression."""
+        for perm, address in code.blocks:
+            scope.keep(address)
+        self._code[key] = code
+        while len(self._code) > CODE_CACHE_SIZE:
+            _, old = self._code.popitem(last=False)
+            for perm, address in old.blocks:
+                self.heap.free(perm, address)
+
+    def _frame_block(self, program, provider: FrameProvider, scope: Scope) -> int:
+        """The argument block: one pointer per frame object the expression uses."""
+        ptr = self.target.GetAddressByteSize()
+        slots = []
+        for sym in program.frame_refs:
+            if sym.kind is SymKind.PERSISTENT:
+                slots.append(self.persistent[sym.name].address)
+            elif sym.kind is SymKind.LOCAL:
+                slots.append(self._local_address(provider.locals[sym.name], scope))
+            else:
+                raise ExecError(f"'{sym.name}' cannot be reached from the expression yet")
+        if not slots:
+            return 0
+        block = scope.allocate(ptr * len(slots), ptr, "rw")
+        order = "little" if self.process.GetByteOrder() == lldb.eByteOrderLittle else "big"
+        self.heap.write(block, b"".join(s.to_bytes(ptr, order) for s in slots))
+        return block
+
+    def _local_address(self, value: lldb.SBValue, scope: Scope) -> int:
+        address = value.GetLoadAddress()
+        if address != lldb.LLDB_INVALID_ADDRESS:
+            return address
+        # A variable living in a register (optimized code): hand the code a copy.
+        data = value.GetData()
+        raw = bytes(data.ReadRawData(lldb.SBError(), 0, data.GetByteSize()) or b"")
+        if len(raw) != value.GetByteSize():
+            raise ExecError(f"cannot read the value of '{value.GetName()}'")
+        copy = scope.allocate(max(len(raw), 1), 16, "rw")
+        self.heap.write(copy, raw)
+        return copy
+
+    def _keep_result(self, ty: CType, address: int, scope: Scope) -> str:
+        name = f"${self.next_result}"
+        value = result_value(self.target, name, address, self.types.to_sbtype(ty))
+        text = describe(value)
+        scope.keep(address)
+        self.persistent[name] = PersistentVar(name, ty, address)
+        self.next_result += 1
+        return text
+
+
+def _cache_key(source: str, program, provider: FrameProvider) -> tuple:
+    symbols = tuple((s.name, s.kind.value, type_name(s.type), provider.addresses.get(s.link_name))
+                    for s in list(program.frame_refs) + list(program.externals))
+    return source, symbols
+
+
+class _Clock:
+    def __init__(self):
+        self.times: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.times[stage] = self.times.get(stage, 0.0) + now - self._last
+        self._last = now
+
+
+_sessions: dict[int, Session] = {}
+
+
+def session_for(target: lldb.SBTarget, process: lldb.SBProcess) -> Session:
+    """The session of a process, made anew when the process is a new one."""
+    uid = process.GetUniqueID()
+    session = _sessions.get(uid)
+    if session is None:
+        for old_uid, old in list(_sessions.items()):   # processes gone, memory gone
+            if not old.process.IsValid() or old.process.GetState() in _GONE:
+                del _sessions[old_uid]
+        session = _sessions[uid] = Session(target, process)
+    return session
+
+
+_GONE = (lldb.eStateExited, lldb.eStateDetached, lldb.eStateInvalid)
