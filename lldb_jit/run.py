@@ -1,14 +1,20 @@
-"""The run step: call code in the debuggee on the selected thread, the way LLDB's
-ThreadPlanCallFunction does it, without LLDB's expression machinery.
+"""The run step: call code in the debuggee on the selected thread, without LLDB's
+expression machinery.
 
-Snapshot every register, push a return address that points at a trap, set the
-argument registers and the PC, continue with the other threads held, check that the
-thread stopped at *our* trap, and restore every register that changed, in a `finally`
-that runs exactly once whatever happened.
+The thread enters the architecture's trampoline (see lldb_jit/abi/), which saves every
+register in the debuggee, calls the expression per the platform ABI, restores them and
+traps. The debugger writes only SP and PC, continues with the other threads held, and
+checks that the thread stopped at *our* trap. Anything else (a crash, a breakpoint it
+may not ignore, a timeout) sends the thread through the trampoline's restore path with
+the pending signal suppressed. In a `finally` that runs exactly once, SP and PC go back
+and the general registers are checked against what they were.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
+
 import lldb
 
 from .errors import ExecError
@@ -17,138 +23,165 @@ DEFAULT_TIMEOUT = 1.0
 
 
 class Registers:
-    """The saved registers of one thread, by full name (see the ABI's SAVED_REGISTERS)."""
+    """Register access through frame 0 of a thread, fetched once per stop."""
 
-    def __init__(self, thread: lldb.SBThread, abi):
+    def __init__(self, thread: lldb.SBThread):
         self.thread = thread
-        self.abi = abi
-        self.names = self._available(abi)
+        self.order = thread.GetProcess().GetByteOrder()
+        self.refresh()
 
-    def _available(self, abi) -> list[str]:
-        frame = self.thread.GetFrameAtIndex(0)
-        names = []
-        for name in abi.SAVED_REGISTERS:
-            if frame.FindRegister(name).IsValid():
-                names.append(name)
-            elif name in abi.FALLBACK_REGISTERS:
-                names.append(abi.FALLBACK_REGISTERS[name])
-        return names
+    def refresh(self) -> None:
+        """After the thread ran, the frame it had is stale."""
+        self.frame = self.thread.GetFrameAtIndex(0)
 
-    def values(self) -> dict[str, lldb.SBValue]:
-        frame = self.thread.GetFrameAtIndex(0)   # re-fetched: frames go stale after a run
-        return {name: frame.FindRegister(name) for name in self.names}
+    def read(self, names) -> dict[str, int]:
+        return {name: self.frame.FindRegister(name).GetValueAsUnsigned() for name in names}
 
-    def snapshot(self) -> dict[str, bytes]:
-        return {name: _raw(value) for name, value in self.values().items()}
-
-    def read_int(self, name: str) -> int:
-        return self.thread.GetFrameAtIndex(0).FindRegister(name).GetValueAsUnsigned()
-
-    def write(self, writes: dict[str, int]) -> None:
-        frame = self.thread.GetFrameAtIndex(0)
-        for name, value in writes.items():
-            reg = frame.FindRegister(name)
-            data = lldb.SBData.CreateDataFromUInt64Array(lldb.eByteOrderLittle, 8, [value])
-            _set(reg, data, name)
-
-    def restore(self, saved: dict[str, bytes]) -> None:
-        """Write back every register whose value differs from the snapshot."""
-        process = self.thread.GetProcess()
-        order = lldb.eByteOrderLittle if process.GetByteOrder() == lldb.eByteOrderLittle \
-            else lldb.eByteOrderBig
-        size = process.GetAddressByteSize()
-        failed = []
-        for name, value in self.values().items():
-            if _raw(value) != saved[name]:
-                data = lldb.SBData()
-                data.SetData(lldb.SBError(), saved[name], order, size)
-                try:
-                    _set(value, data, name)
-                except ExecError:
-                    failed.append(name)
-        if failed:
-            raise ExecError("could not restore register(s) " + ", ".join(failed))
+    def write(self, values: dict[str, int]) -> None:
+        for name, value in values.items():
+            reg = self.frame.FindRegister(name)
+            data = lldb.SBData.CreateDataFromUInt64Array(self.order, 8, [value])
+            error = lldb.SBError()
+            if not reg.IsValid() or not reg.SetData(data, error) or error.Fail():
+                raise ExecError(f"cannot write register {name}: "
+                                f"{error.GetCString() or 'no such register'}")
 
 
-def _raw(value: lldb.SBValue) -> bytes:
-    data = value.GetData()
-    error = lldb.SBError()
-    raw = data.ReadRawData(error, 0, data.GetByteSize())
-    return bytes(raw) if error.Success() and raw is not None else b""
-
-
-def _set(reg: lldb.SBValue, data: lldb.SBData, name: str) -> None:
-    error = lldb.SBError()
-    if not reg.IsValid() or not reg.SetData(data, error) or error.Fail():
-        raise ExecError(f"cannot write register {name}: {error.GetCString() or 'invalid'}")
-
-
-def call(thread: lldb.SBThread, abi, entry: int, args: list[int], trap: int,
-         write_memory, timeout: float = DEFAULT_TIMEOUT) -> None:
-    """Run `entry(args...)` on `thread` until it returns to `trap`. Raises ExecError if
-    it stops anywhere else; the thread's registers are restored in every case."""
+def call(thread: lldb.SBThread, abi, trampoline: int, entry: int, args: list[int],
+         memory, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Run `entry(*args)` on `thread` through the trampoline at `trampoline`. Raises
+    ExecError if it does not return; the registers are as they were in every case."""
     process = thread.GetProcess()
     if process.GetState() != lldb.eStateStopped:
         raise ExecError("the process must be stopped")
-    regs = Registers(thread, abi)
-    saved = regs.snapshot()
-    setup = abi.prepare_call({abi.SP: regs.read_int(abi.SP),
-                              "rflags": regs.read_int("rflags")},
-                             entry, args, trap)
-    for address, data in setup.stack:
-        write_memory(address, data)
+    regs = Registers(thread)
+    before = regs.read(abi.CHECKED_REGISTERS)
+    entry_sp, stack = abi.prepare_call(before[abi.SP], entry, args)
     try:
-        regs.write(setup.registers)
-        watchdog = _Watchdog(process, timeout)
-        with watchdog:
-            _resume_alone(thread)
-        pc = regs.read_int(abi.PC)
-        if pc == trap + abi.TRAP_PC_OFFSET:
-            return
-        if watchdog.fired.is_set():
-            raise ExecError(f"the expression timed out after {timeout:g} s and was "
-                            f"interrupted at {pc:#x}")
-        raise ExecError(f"the expression stopped: {_stop_description(thread)} at {pc:#x}")
+        memory.read(entry_sp - abi.STACK_NEEDED, 1)
+    except ExecError:
+        raise ExecError("the thread's stack has no room to run the expression") from None
+    memory.write(entry_sp, stack)
+    problem = None
+    try:
+        regs.write({abi.SP: entry_sp, abi.PC: trampoline})
+        problem = _run_to_trap(regs, abi, trampoline, timeout)
+        if problem is not None:
+            regs.write(abi.recovery_registers(entry_sp, trampoline))
+            if _run_to_trap(regs, abi, trampoline, 0, suppress=True) is not None:
+                problem += "; the thread could not run the register restore path"
     finally:
         if process.GetState() == lldb.eStateStopped:
-            regs.restore(saved)
+            regs.write({abi.SP: before[abi.SP], abi.PC: before[abi.PC]})
+            after = regs.read(abi.CHECKED_REGISTERS)
+            changed = {name: value for name, value in before.items() if after[name] != value}
+            if changed:
+                regs.write(changed)
+    if problem is not None:
+        raise ExecError(problem)
+
+
+def _run_to_trap(regs: Registers, abi, trampoline: int, timeout: float,
+                 suppress: bool = False) -> str | None:
+    """Resume until the thread reaches the trampoline's trap (None), or say why not.
+    Breakpoints in called code are stepped over; `suppress` keeps a pending signal
+    from being delivered."""
+    thread = regs.thread
+    trap_pc = trampoline + abi.TRAP + abi.TRAP_PC_OFFSET
+    with WATCHDOG.armed(thread.GetProcess(), timeout) as fired:
+        while True:
+            _resume_alone(thread, _pending_signal(thread) if suppress else 0)
+            regs.refresh()
+            pc = regs.frame.GetPC()
+            if pc == trap_pc:
+                return None
+            if fired.is_set():
+                return f"the expression timed out after {timeout:g} s and was interrupted"
+            if thread.GetStopReason() != lldb.eStopReasonBreakpoint:
+                return f"the expression stopped: {_where(thread, regs.frame, pc)}"
+
+
+def _pending_signal(thread: lldb.SBThread) -> int:
+    if thread.GetStopReason() == lldb.eStopReasonSignal:
+        return thread.GetStopReasonDataAtIndex(0)
+    return 0
+
+
+def _where(thread: lldb.SBThread, frame: lldb.SBFrame, pc: int) -> str:
+    reason = thread.GetStopDescription(256) or "stopped"
+    symbol = frame.GetSymbol()
+    place = f"in {symbol.GetName()}" if symbol.IsValid() else "in the expression's code"
+    return f"{reason}, at {pc:#x} {place}"
 
 
 class _Watchdog:
-    """Interrupts the process if the call has not returned after `timeout` seconds."""
+    """One long-lived thread that interrupts the process when an armed call overruns
+    (starting a thread per call would cost more than the call)."""
 
-    def __init__(self, process: lldb.SBProcess, timeout: float):
-        self.process = process
-        self.fired = threading.Event()
-        self._timer = threading.Timer(timeout, self._fire) if timeout else None
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._deadline: float | None = None
+        self._process: lldb.SBProcess | None = None
+        self._fired = threading.Event()
+        self._thread: threading.Thread | None = None
 
-    def _fire(self) -> None:
-        self.fired.set()
-        self.process.SendAsyncInterrupt()
+    @contextlib.contextmanager
+    def armed(self, process: lldb.SBProcess, timeout: float):
+        fired = threading.Event()
+        if not timeout:
+            yield fired
+            return
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="lldb-jit watchdog",
+                                                daemon=True)
+                self._thread.start()
+            self._process, self._fired = process, fired
+            self._deadline = time.monotonic() + timeout
+            self._cond.notify()
+        try:
+            yield fired
+        finally:
+            with self._cond:
+                self._deadline = None
 
-    def __enter__(self):
-        if self._timer:
-            self._timer.start()
-        return self
+    def _loop(self) -> None:
+        with self._cond:
+            while True:
+                if self._deadline is None:
+                    self._cond.wait()
+                    continue
+                left = self._deadline - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                self._deadline = None
+                self._fired.set()
+                self._process.SendAsyncInterrupt()
 
-    def __exit__(self, *exc) -> None:
-        if self._timer:
-            self._timer.cancel()
+
+WATCHDOG = _Watchdog()
 
 
-def _resume_alone(thread: lldb.SBThread) -> None:
-    """Continue only `thread`, synchronously, and check the process is stopped again."""
+def _resume_alone(thread: lldb.SBThread, suppress_signal: int = 0) -> None:
+    """Continue only `thread`, synchronously, and check the process stopped again."""
     process = thread.GetProcess()
     debugger = process.GetTarget().GetDebugger()
     held = [t for t in process if t.GetThreadID() != thread.GetThreadID() and not t.IsSuspended()]
+    signals = process.GetUnixSignals()
+    was_suppressed = signals.GetShouldSuppress(suppress_signal) if suppress_signal else None
     was_async = debugger.GetAsync()
     for t in held:
         t.Suspend()
+    if suppress_signal:
+        signals.SetShouldSuppress(suppress_signal, True)
     debugger.SetAsync(False)
     try:
         error = process.Continue()
     finally:
         debugger.SetAsync(was_async)
+        if suppress_signal:
+            signals.SetShouldSuppress(suppress_signal, was_suppressed)
         for t in held:
             t.Resume()
     state = process.GetState()
@@ -156,9 +189,5 @@ def _resume_alone(thread: lldb.SBThread) -> None:
         raise ExecError(f"the process exited during the evaluation "
                         f"(status {process.GetExitStatus()})")
     if error.Fail() or state != lldb.eStateStopped:
-        raise ExecError(f"cannot run the expression: {error.GetCString() or 'process is '}"
-                        f"{'' if error.Fail() else lldb.SBDebugger.StateAsCString(state)}")
-
-
-def _stop_description(thread: lldb.SBThread) -> str:
-    return thread.GetStopDescription(256) or "stopped for an unknown reason"
+        raise ExecError(f"cannot run the expression: "
+                        f"{error.GetCString() or lldb.SBDebugger.StateAsCString(state)}")

@@ -1,7 +1,7 @@
 """One debuggee process as lldb-jit sees it, and the pipeline that evaluates an
 expression in it: parse -> irgen -> compile -> link -> load -> run -> report.
 
-Per process we keep the debuggee heap, the trap the calls return to, the persistent
+Per process we keep the debuggee heap, the call trampoline, the persistent
 `$` variables and a cache of loaded code (the same expression over the same types
 needs no second compile: frame objects are reached through the argument block, so
 the code does not depend on where the frame is).
@@ -68,16 +68,17 @@ class Session:
         self.types = TypeConverter(target)
         self.persistent: dict[str, PersistentVar] = {}
         self.next_result = 0
-        self._trap: int | None = None
+        self._trampoline: int | None = None
         self._code: OrderedDict[tuple, _Code] = OrderedDict()
 
     @property
-    def trap(self) -> int:
-        if self._trap is None:
-            address = self.heap.allocate(len(self.abi.TRAP), 16, "rx")
-            self.heap.write(address, self.abi.TRAP)
-            self._trap = address
-        return self._trap
+    def trampoline(self) -> int:
+        """The architecture's call trampoline, loaded once per process."""
+        if self._trampoline is None:
+            address = self.heap.allocate(len(self.abi.TRAMPOLINE), 16, "rx")
+            self.heap.write(address, self.abi.TRAMPOLINE)
+            self._trampoline = address
+        return self._trampoline
 
     def evaluate(self, frame: lldb.SBFrame, source: str, options: Options) -> Outcome:
         clock = _Clock()
@@ -100,8 +101,8 @@ class Session:
                 ty = program.result_type
                 result_address = scope.allocate(ty.size, max(ty.align, 1), "rw")
             clock.lap("load")
-            run.call(frame.GetThread(), self.abi, code.entry, [frame_block, result_address],
-                     self.trap, self.heap.write, options.timeout)
+            run.call(frame.GetThread(), self.abi, self.trampoline, code.entry,
+                     [frame_block, result_address], self.heap, options.timeout)
             clock.lap("run")
             text = ""
             if program.result_type is not None:

@@ -1,48 +1,124 @@
-"""The SysV x86-64 calling convention, as LLDB's ABISysV_x86_64::PrepareTrivialCall does it.
+"""The SysV x86-64 calling convention and the call trampoline.
 
-Pure data and arithmetic: the run step applies what this module computes.
+LLDB's ThreadPlanCallFunction saves the thread's registers through the debugger (one
+`QSaveRegisterState` packet, which the SB API does not offer; register by register it
+would cost ~60 packets each way). We let the debuggee do it instead: the trampoline,
+loaded once per process, pushes every general register and the flags, `xsave`s all
+extended state (x87, SSE, AVX, AVX-512...) below them (XSAVE sets only the bits
+of the area's 64-byte header for what it saved, and XRSTOR faults on any other bit
+there, so the trampoline zeroes the header first), calls the expression per the
+ABI, restores everything and stops at its `int3`. The debugger itself writes only the
+stack pointer and the PC, before and after.
+
+If the expression crashes or is interrupted, the debugger resumes the thread at
+RESTORE (with the frame register pointing at the saved state), which restores and
+traps the same way: one path back, whatever happened.
+
+Pure data and arithmetic: lldb_jit/run.py applies it.
 """
 from __future__ import annotations
 
-from . import CallSetup
-
 NAME = "x86_64"
-TRAP = b"\xcc"                 # int3: the return address of every call points here
-TRAP_PC_OFFSET = 1             # after the trap, the reported PC is just past the int3
-PC, SP = "rip", "rsp"
+PC, SP, FP = "rip", "rsp", "rbp"
 RED_ZONE = 128
 STACK_ALIGN = 16
-ARG_REGS = ("rdi", "rsi", "rdx", "rcx", "r8", "r9")
+# Registers the debugger compares before and after a call (cheap to read: general).
+CHECKED_REGISTERS = ("rax", "rbx", "rcx", "rdx", "rdi", "rsi", "rbp", "rsp",
+                     "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags")
 
-# Every architectural register the code we run could change, by full name only: a
-# sub-register (eax, al, xmm0 inside ymm0) is restored through the register holding it.
-SAVED_REGISTERS = (
-    "rax", "rbx", "rcx", "rdx", "rdi", "rsi", "rbp", "rsp",
-    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
-    "rip", "rflags", "fs_base", "gs_base",
-    "fctrl", "fstat", "ftag", "fop", "fioff", "fiseg", "fooff", "foseg", "mxcsr",
-    "st0", "st1", "st2", "st3", "st4", "st5", "st6", "st7",
-    *(f"ymm{i}" for i in range(16)),
+# Entered with SP pointing at {entry, arg0, arg1}; AT&T syntax, assembled by LLVM
+# (tests/unit/test_abi.py checks that the bytes below are this assembly).
+TRAMPOLINE_ASM = """
+    pushfq
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, %rbp
+    subq $16, %rsp
+    cld
+    movl $0xd, %eax
+    xorl %ecx, %ecx
+    cpuid
+    subq %rbx, %rsp
+    andq $-64, %rsp
+    movq %rsp, %rbx
+    movq %rbx, -8(%rbp)
+    xorl %eax, %eax
+    movq %rax, 512(%rbx)
+    movq %rax, 520(%rbx)
+    movq %rax, 528(%rbx)
+    movq %rax, 536(%rbx)
+    movq %rax, 544(%rbx)
+    movq %rax, 552(%rbx)
+    movq %rax, 560(%rbx)
+    movq %rax, 568(%rbx)
+    movl $-1, %eax
+    movl $-1, %edx
+    xsave64 (%rbx)
+    movq 128(%rbp), %rax
+    movq 136(%rbp), %rdi
+    movq 144(%rbp), %rsi
+    callq *%rax
+restore:
+    movq -8(%rbp), %rbx
+    movl $-1, %eax
+    movl $-1, %edx
+    xrstor64 (%rbx)
+    movq %rbp, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    popfq
+    int3
+"""
+TRAMPOLINE = bytes.fromhex(
+    "9c50535152565755415041514152415341544155415641574889e54883ec10fcb80d00000031"
+    "c90fa24829dc4883e4c04889e348895df831c048898300020000488983080200004889831002"
+    "00004889831802000048898320020000488983280200004889833002000048898338020000b8"
+    "ffffffffbaffffffff480fae23488b8580000000488bbd88000000488bb590000000ffd0488b"
+    "5df8b8ffffffffbaffffffff480fae2b4889ec415f415e415d415c415b415a415941585d5f5e"
+    "5a595b589dcc"
 )
-# Where a target has no AVX, the vector registers are only these.
-FALLBACK_REGISTERS = {f"ymm{i}": f"xmm{i}" for i in range(16)}
+RESTORE = 0x96               # offset of `restore:`
+TRAP = len(TRAMPOLINE) - 1   # offset of the int3
+TRAP_PC_OFFSET = 1           # after an int3 the reported PC is just past it
+SAVED_BYTES = 16 * 8         # the 16 pushes: FP = entry SP - SAVED_BYTES
+STACK_NEEDED = 16 * 1024     # below SP: the pushes, the xsave area, the expression's frame
 
-RFLAGS_DF = 1 << 10
+
+def prepare_call(sp: int, entry: int, args: list[int]) -> tuple[int, bytes]:
+    """The SP to enter the trampoline with, and the bytes to write there."""
+    if len(args) != 2:
+        raise ValueError("the trampoline passes exactly two arguments")
+    new_sp = (sp - RED_ZONE - 8 * 3) & ~(STACK_ALIGN - 1)
+    words = [entry, *args]
+    return new_sp, b"".join(w.to_bytes(8, "little") for w in words)
 
 
-def prepare_call(regs: dict[str, int], entry: int, args: list[int], return_address: int,
-                 ptr_size: int = 8) -> CallSetup:
-    """Registers and stack words for calling `entry(args...)` so that it returns to
-    `return_address`. `regs` holds at least the current SP and flags."""
-    if len(args) > len(ARG_REGS):
-        raise ValueError("more integer arguments than argument registers")
-    sp = (regs[SP] - RED_ZONE) & ~(STACK_ALIGN - 1)
-    sp -= ptr_size                     # the pushed return address: (sp + 8) % 16 == 0 at entry
-    writes = {name: value for name, value in zip(ARG_REGS, args)}
-    writes["rax"] = 0                  # no vector arguments, should the callee be variadic
-    if regs.get("rflags", 0) & RFLAGS_DF:
-        writes["rflags"] = regs["rflags"] & ~RFLAGS_DF   # the ABI wants DF clear on entry
-    writes[SP] = sp
-    writes[PC] = entry                 # last: the caller applies writes in this order
-    return CallSetup(registers=writes,
-                     stack=[(sp, return_address.to_bytes(ptr_size, "little"))])
+def recovery_registers(entry_sp: int, trampoline: int) -> dict[str, int]:
+    """Registers that send a stopped thread to the trampoline's restore path."""
+    return {FP: entry_sp - SAVED_BYTES, PC: trampoline + RESTORE}

@@ -1,0 +1,52 @@
+"""The trampoline bytes are the assembly written beside them, and the call set-up keeps
+the ABI's stack alignment."""
+import io
+
+import llvmlite.binding as llvm
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from lldb_jit.abi import abi_for_triple, x86_64
+from lldb_jit.errors import JitError
+
+
+def assemble_x86_64(asm: str) -> tuple[bytes, dict[str, int]]:
+    llvm.initialize_all_targets()
+    llvm.initialize_all_asmprinters()
+    llvm.initialize_native_asmparser()
+    lines = [".text", ".globl start", "start:"] + asm.strip("\n").split("\n")
+    ir = 'target triple = "x86_64-unknown-linux-gnu"\n' + "".join(
+        'module asm "%s"\n' % line.replace('"', '\\22') for line in lines)
+    tm = llvm.Target.from_triple("x86_64-unknown-linux-gnu").create_target_machine(
+        reloc="pic", codemodel="small")
+    elf = ELFFile(io.BytesIO(tm.emit_object(llvm.parse_assembly(ir))))
+    symbols = {s.name: s["st_value"] for s in elf.get_section_by_name(".symtab").iter_symbols()}
+    return elf.get_section_by_name(".text").data(), symbols
+
+
+@pytest.mark.skipif(llvm.get_process_triple().split("-")[0] != "x86_64",
+                    reason="LLVM's native assembler here is not x86-64")
+def test_trampoline_bytes_are_its_assembly():
+    code, symbols = assemble_x86_64(x86_64.TRAMPOLINE_ASM)
+    assert code == x86_64.TRAMPOLINE
+    assert symbols["restore"] == x86_64.RESTORE
+    assert code[x86_64.TRAP] == 0xCC
+
+
+def test_prepare_call_aligns_and_skips_red_zone():
+    sp, data = x86_64.prepare_call(0x7FFFFFFFE123, 0x1000, [0x2000, 0x3000])
+    assert sp % 16 == 0
+    assert sp + 24 <= 0x7FFFFFFFE123 - x86_64.RED_ZONE
+    assert [int.from_bytes(data[i:i + 8], "little") for i in (0, 8, 16)] == [0x1000, 0x2000, 0x3000]
+    # after the 17 pushes the call instruction runs with SP 16-aligned (the area is 64-aligned)
+    assert (sp - x86_64.SAVED_BYTES) % 8 == 0
+
+
+def test_recovery_points_at_restore_path():
+    regs = x86_64.recovery_registers(0x7000, 0x1000)
+    assert regs == {"rbp": 0x7000 - 128, "rip": 0x1000 + x86_64.RESTORE}
+
+
+def test_unknown_architecture_is_an_error():
+    with pytest.raises(JitError, match="sparc"):
+        abi_for_triple("sparc-unknown-linux-gnu")
