@@ -8,5 +8,6 @@ machine code inside the stopped debuggee.
 
 
 def __lldb_init_module(debugger, internal_dict):
+    from . import command  # noqa: F401  (LLDB finds the class as lldb_jit.command...)
     debugger.HandleCommand(
         "command script add -o -c lldb_jit.command.JitEvalCommand jit-eval")

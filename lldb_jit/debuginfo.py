@@ -24,11 +24,13 @@ _BASIC = {
     lldb.eBasicTypeUnsignedLong: ct.ty_ulong, lldb.eBasicTypeLongLong: ct.ty_llong,
     lldb.eBasicTypeUnsignedLongLong: ct.ty_ullong, lldb.eBasicTypeFloat: ct.ty_float,
     lldb.eBasicTypeDouble: ct.ty_double, lldb.eBasicTypeLongDouble: ct.ty_ldouble,
+}
+_BASIC_BY_KIND = {ty.kind: basic for basic, ty in _BASIC.items()}
+_BASIC.update({   # C++ character types a C program's debug info may still name
     lldb.eBasicTypeWChar: ct.ty_int, lldb.eBasicTypeSignedWChar: ct.ty_int,
     lldb.eBasicTypeUnsignedWChar: ct.ty_uint, lldb.eBasicTypeChar16: ct.ty_ushort,
     lldb.eBasicTypeChar32: ct.ty_uint, lldb.eBasicTypeChar8: ct.ty_uchar,
-}
-_BASIC_BY_KIND = {ty.kind: basic for basic, ty in _BASIC.items() if ty.name == ty.kind.value}
+})
 _LOCAL_VALUE_TYPES = (lldb.eValueTypeVariableLocal, lldb.eValueTypeVariableArgument,
                       lldb.eValueTypeVariableStatic)
 _TAG_CLASSES = {"struct": lldb.eTypeClassStruct, "union": lldb.eTypeClassUnion,

@@ -39,12 +39,26 @@ class Registers:
 
     def write(self, values: dict[str, int]) -> None:
         for name, value in values.items():
-            reg = self.frame.FindRegister(name)
-            data = lldb.SBData.CreateDataFromUInt64Array(self.order, 8, [value])
-            error = lldb.SBError()
-            if not reg.IsValid() or not reg.SetData(data, error) or error.Fail():
-                raise ExecError(f"cannot write register {name}: "
-                                f"{error.GetCString() or 'no such register'}")
+            self._write(name, value)
+
+    def write_and_flush(self, name: str, value: int) -> None:
+        """Write the register with LLDB's `register write` command, which also throws
+        away the thread's cached stack frames (SBValue.SetData does not). Run inside our
+        command, it acts on that command's thread: the one we ran on."""
+        self._write(name, value)
+        interpreter = self.thread.GetProcess().GetTarget().GetDebugger().GetCommandInterpreter()
+        result = lldb.SBCommandReturnObject()
+        interpreter.HandleCommand(f"register write {name} {value:#x}", result, False)
+        if not result.Succeeded():
+            raise ExecError(f"cannot write register {name}: {result.GetError().strip()}")
+
+    def _write(self, name: str, value: int) -> None:
+        reg = self.frame.FindRegister(name)
+        data = lldb.SBData.CreateDataFromUInt64Array(self.order, 8, [value])
+        error = lldb.SBError()
+        if not reg.IsValid() or not reg.SetData(data, error) or error.Fail():
+            raise ExecError(f"cannot write register {name}: "
+                            f"{error.GetCString() or 'no such register'}")
 
 
 def call(thread: lldb.SBThread, abi, trampoline: int, entry: int, args: list[int],
@@ -72,7 +86,9 @@ def call(thread: lldb.SBThread, abi, trampoline: int, entry: int, args: list[int
                 problem += "; the thread could not run the register restore path"
     finally:
         if process.GetState() == lldb.eStateStopped:
-            regs.write({abi.SP: before[abi.SP], abi.PC: before[abi.PC]})
+            regs.write({abi.SP: before[abi.SP]})
+            regs.write_and_flush(abi.PC, before[abi.PC])
+            regs.refresh()
             after = regs.read(abi.CHECKED_REGISTERS)
             changed = {name: value for name, value in before.items() if after[name] != value}
             if changed:

@@ -1,0 +1,36 @@
+"""The C front end: tokenize, parse and check an expression typed in the debugger.
+
+    program = analyze("p->x + 1", provider)
+
+gives the checked AST, the type of the value to print, and the symbols the code refers
+to: frame objects (reached through the argument block, in slot order) and externals
+(globals and functions, resolved by the linker by name)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .ast import Block
+from .check import Checker
+from .ctype import CType
+from .parse import parse
+from .provider import Symbol, TypeProvider
+
+
+@dataclass(slots=True, eq=False)
+class Program:
+    source: str
+    body: Block                # the checked statements; a final ast.Result holds the value
+    result_type: CType | None  # None when there is no value to print
+    frame_refs: list[Symbol]   # LOCAL/PERSISTENT/REGISTER symbols, by argument-block slot
+    externals: list[Symbol]    # GLOBAL/FUNCTION symbols referenced, each once
+
+
+def analyze(source: str, provider: TypeProvider) -> Program:
+    """Parse and check `source`; raises CompileError on bad input."""
+    stmts = parse(source, provider)
+    if not stmts:
+        from ..errors import CompileError
+        raise CompileError(0, len(source), "empty expression")
+    checker = Checker(provider)
+    body, result_type = checker.program(stmts, source)
+    return Program(source, body, result_type, checker.frame_refs, checker.externals)

@@ -222,20 +222,25 @@ class Parser:
         self.skip(")")
         return node
 
-    # declaration = declspec (declarator ("=" assign)? ("," declarator ("=" assign)?)*)? ";"
+    # declaration = declspec (init-declarator ("," init-declarator)*)? ";"
     def declaration(self) -> A.Node:
         start = self.tok.offset
         base = self.declspec()
         decls = []
-        while not self.consume(";"):
-            if decls:
-                self.skip(",")
-            ty, name = self.declarator(base)
-            if name is None:
-                self.error_at(self.tok, "expected identifier in declaration")
-            init = self.assign() if self.consume("=") else None
-            decls.append(A.Decl(*self.span_from(name.offset), name.text, ty, init))
+        if not self.equal(";"):
+            decls.append(self.init_declarator(base))
+            while self.consume(","):
+                decls.append(self.init_declarator(base))
+        self.skip(";")
         return A.Block(*self.span_from(start), decls, scoped=False)
+
+    # init-declarator = declarator ("=" assign)?
+    def init_declarator(self, base: CType) -> A.Decl:
+        ty, name = self.declarator(base)
+        if name is None:
+            self.error_at(self.tok, "expected identifier in declaration")
+        init = self.assign() if self.consume("=") else None
+        return A.Decl(*self.span_from(name.offset), name.text, ty, init)
 
     # --- types ------------------------------------------------------------------------
 
@@ -322,15 +327,17 @@ class Parser:
     # type-suffix = "(" func-params | "[" array-length? "]" type-suffix | ε
     def type_suffix(self, ty: CType) -> CType:
         if self.equal("("):
-            return self.func_params(ty)
-        if self.consume("["):
-            length = -1
-            if not self.equal("]"):
-                length = self.array_length()
+            ty = self.func_params(ty)
+            if self.equal("(") or self.equal("["):
+                self.error_at(self.tok, "function cannot return a function or an array")
+            return ty
+        if self.equal("["):
+            bracket = self.advance()
+            length = -1 if self.equal("]") else self.array_length()
             self.skip("]")
             elem = self.type_suffix(ty)
             if is_function(elem):
-                self.error_at(self.tok, "declared as an array of functions")
+                self.error_at(bracket, "declared as an array of functions")
             return array_of(elem, length)
         return ty
 
@@ -351,16 +358,19 @@ class Parser:
             self.pos += 2
             return func_type(ret, [])
         params, variadic = [], False
-        while not self.consume(")"):
-            if params:
-                self.skip(",")
-            if self.consume("..."):
-                variadic = True
-                self.skip(")")
-                break
-            ty, _ = self.declarator(self.declspec())
-            params.append(_adjust_param(ty))
-        return func_type(ret, params, variadic, has_proto=bool(params) or variadic)
+        if not self.equal(")"):
+            params.append(self.param())
+            while self.consume(","):
+                if self.consume("..."):
+                    variadic = True
+                    break
+                params.append(self.param())
+        self.skip(")")
+        return func_type(ret, params, variadic, has_proto=bool(params))
+
+    def param(self) -> CType:
+        ty, _ = self.declarator(self.declspec())
+        return _adjust_param(ty)
 
     # type-name = declspec abstract-declarator
     def type_name(self) -> CType:
@@ -500,10 +510,11 @@ class Parser:
     def call_args(self) -> list[A.Node]:
         self.skip("(")
         args = []
-        while not self.consume(")"):
-            if args:
-                self.skip(",")
+        if not self.equal(")"):
             args.append(self.assign())
+            while self.consume(","):
+                args.append(self.assign())
+        self.skip(")")
         return args
 
     # primary = "(" expr ")" | ident | number | string
@@ -512,6 +523,7 @@ class Parser:
         if self.consume("("):
             node = self.expr()
             self.skip(")")
+            node.offset, node.length = self.span_from(tok.offset)  # parentheses included
             return node
         self.pos += 1
         if tok.kind is TK.IDENT:

@@ -161,6 +161,10 @@ def _floating(text: str, pos: int) -> tuple[float, CType]:
         return float(body), ty
     if _HEX_FLOAT.fullmatch(body):
         return float.fromhex(body), ty
+    m = _INT.match(text)
+    if m and not set(text[m.end():]) & set(".eEpP+-"):
+        raise CompileError(pos, len(text),
+                           f"invalid suffix '{text[m.end(1):]}' on integer constant")
     raise CompileError(pos, len(text), f"invalid number '{text}'")
 
 

@@ -133,7 +133,8 @@ class StubTableManager:
         """After layout: branch straight to the real target if it is in range."""
         real = self.real_target[edge.target]
         edge.kind = plain
-        if self.arch.branch_reaches(plain, block.address + edge.offset, real.address):
+        if self.arch.branch_reaches(plain, block.address + edge.offset,
+                                   real.address + edge.addend):
             edge.target = real
 
 

@@ -1,0 +1,642 @@
+"""The checker: resolves names and types the syntax tree by C's rules, as chibicc's
+add_type and new_add/new_sub do, but as a separate pass that rewrites the tree into the
+checked node set (see ast.py). It inserts every conversion as an explicit Cast and
+scales pointer arithmetic, so irgen never guesses. Errors are CompileErrors on the
+offending span, worded like clang's."""
+from __future__ import annotations
+
+import difflib
+
+from ..errors import CompileError
+from . import ast as A
+from .ast import Op
+from .ctype import (RANK, CType, Kind, find_member, is_arithmetic, is_array, is_flonum,
+                    is_function, is_integer, is_pointer, is_record, is_scalar, is_unsigned,
+                    is_void, func_type, pointer_to, same_type, strip_typedefs, ty_double, ty_float,
+                    ty_int, ty_ldouble, ty_long, ty_uint, ty_ulong, ty_ullong, ty_void,
+                    type_name)
+from .provider import SymKind, Symbol, TypeProvider
+
+FRAME_KINDS = frozenset({SymKind.LOCAL, SymKind.PERSISTENT, SymKind.REGISTER})
+EXTERNAL_KINDS = frozenset({SymKind.GLOBAL, SymKind.FUNCTION})
+TO_UNSIGNED = {Kind.INT: ty_uint, Kind.LONG: ty_ulong, Kind.LLONG: ty_ullong}
+ASSIGNING = "assigning to {dst} from incompatible type {src}"
+INITIALIZING = "initializing {dst} with an expression of incompatible type {src}"
+PASSING = "passing {src} to parameter of incompatible type {dst}"
+RETURNING = "returning {src} from an expression of incompatible result type {dst}"
+UNKNOWN_FUNCTION = func_type(ty_void, [], has_proto=False)
+INTEGER_OPS = frozenset({Op.MOD, Op.BITAND, Op.BITOR, Op.BITXOR})
+
+
+def describe(ty: CType) -> str:
+    return f"'{type_name(ty)}'"
+
+
+def error(node: A.Node, message: str):
+    raise CompileError(node.offset, node.length, message)
+
+
+class Checker:
+    def __init__(self, provider: TypeProvider):
+        self.provider = provider
+        self.scopes: list[dict[str, A.LocalVar]] = [{}]
+        self.frame_refs: list[Symbol] = []
+        self.externals: list[Symbol] = []
+        self.slots: dict[str, int] = {}      # frame symbol name -> slot
+        self.extern_names: set[str] = set()
+        self.loop_depth = 0
+        self.returns: list[A.Return] = []
+
+    # --- program and statements -------------------------------------------------------
+
+    def program(self, stmts: list[A.Node], source: str) -> tuple[A.Block, CType | None]:
+        body = [self.stmt(s) for s in stmts]
+        result_type = None
+        last = body[-1] if body else None
+        if isinstance(last, A.ExprStmt) and not is_void(last.expr.ty):
+            expr = last.expr
+            if is_function(expr.ty):
+                expr = self.decay(expr)
+            body[-1] = A.Result(last.offset, last.length, expr)
+            result_type = expr.ty
+        for ret in self.returns:
+            result_type = self.return_value(ret, result_type)
+        return A.Block(0, max(len(source), 1), body), result_type
+
+    def return_value(self, ret: A.Return, result_type: CType | None) -> CType | None:
+        if ret.value is None:
+            return result_type
+        if result_type is None:
+            result_type = ret.value.ty
+        ret.value = self.convert(ret.value, result_type, RETURNING)
+        return result_type
+
+    def stmt(self, node: A.Node) -> A.Node:
+        return getattr(self, "stmt_" + type(node).__name__)(node)
+
+    def stmt_ExprStmt(self, node: A.ExprStmt) -> A.Node:
+        node.expr = self.expr(node.expr)
+        return node
+
+    def stmt_Block(self, node: A.Block) -> A.Node:
+        if node.scoped:
+            self.scopes.append({})
+        node.body = [self.stmt(s) for s in node.body]
+        if node.scoped:
+            self.scopes.pop()
+        return node
+
+    def stmt_Decl(self, node: A.Decl) -> A.Node:
+        ty = node.decl_ty
+        if is_void(ty) or is_function(ty) or (is_record(ty) and
+                                              strip_typedefs(ty).members is None):
+            error(node, f"variable has incomplete type {describe(ty)}")
+        if is_array(ty) and strip_typedefs(ty).length < 0:
+            error(node, "definition of variable with array type needs an explicit size")
+        if node.init is not None:
+            if is_array(ty):
+                error(node.init, "initializing an array is not supported yet")
+            node.init = self.convert(self.rvalue(node.init), ty, INITIALIZING)
+        if node.name in self.scopes[-1]:
+            error(node, f"redefinition of '{node.name}'")
+        node.var = A.LocalVar(node.name, ty)
+        self.scopes[-1][node.name] = node.var
+        return node
+
+    def stmt_If(self, node: A.If) -> A.Node:
+        node.cond = self.condition(node.cond)
+        node.then = self.stmt(node.then)
+        node.els = node.els and self.stmt(node.els)
+        return node
+
+    def stmt_Loop(self, node: A.Loop) -> A.Node:
+        self.scopes.append({})
+        node.init = node.init and self.stmt(node.init)
+        node.cond = node.cond and self.condition(node.cond)
+        node.step = node.step and self.expr(node.step)
+        self.loop_depth += 1
+        node.body = self.stmt(node.body)
+        self.loop_depth -= 1
+        self.scopes.pop()
+        return node
+
+    def stmt_Jump(self, node: A.Jump) -> A.Node:
+        if not self.loop_depth:
+            error(node, f"'{node.keyword}' statement not in loop statement")
+        return node
+
+    def stmt_Return(self, node: A.Return) -> A.Node:
+        if node.value is not None:
+            node.value = self.rvalue(node.value)
+            if is_void(node.value.ty):
+                node.value = None
+            else:
+                self.returns.append(node)
+        return node
+
+    def condition(self, node: A.Node) -> A.Node:
+        node = self.rvalue(node)
+        if not is_scalar(node.ty):
+            error(node, f"statement requires expression of scalar type ({describe(node.ty)}"
+                        " invalid)")
+        return node
+
+    # --- symbol registry --------------------------------------------------------------
+
+    def lookup_local(self, name: str) -> A.LocalVar | None:
+        for scope in reversed(self.scopes):
+            if name in scope:
+                return scope[name]
+        return None
+
+    def reference(self, sym: Symbol) -> int:
+        """Record a use of `sym`; returns its argument-block slot (-1 if none)."""
+        if sym.kind in FRAME_KINDS:
+            if sym.name not in self.slots:
+                self.slots[sym.name] = len(self.frame_refs)
+                self.frame_refs.append(sym)
+            return self.slots[sym.name]
+        if sym.kind in EXTERNAL_KINDS and sym.link_name not in self.extern_names:
+            self.extern_names.add(sym.link_name)
+            self.externals.append(sym)
+        return -1
+
+    def unevaluated(self, node: A.Node) -> A.Node:
+        """Check an operand of sizeof: it is never run, so it references nothing."""
+        saved = (len(self.frame_refs), len(self.externals))
+        node = self.expr(node)
+        for sym in self.frame_refs[saved[0]:]:
+            del self.slots[sym.name]
+        for sym in self.externals[saved[1]:]:
+            self.extern_names.discard(sym.link_name)
+        del self.frame_refs[saved[0]:], self.externals[saved[1]:]
+        return node
+
+    # --- conversions ------------------------------------------------------------------
+
+    def expr(self, node: A.Node) -> A.Node:
+        """Check an expression; arrays and functions are not decayed."""
+        return getattr(self, "expr_" + type(node).__name__)(node)
+
+    def rvalue(self, node: A.Node) -> A.Node:
+        return self.decay(self.expr(node))
+
+    @staticmethod
+    def decay(node: A.Node) -> A.Node:
+        ty = strip_typedefs(node.ty)
+        if ty.kind is Kind.ARRAY:
+            return A.Decay(node.offset, node.length, node, ty=pointer_to(ty.base))
+        if ty.kind is Kind.FUNC:
+            # A function without debug info is, as a value, a `void (*)()`.
+            fty = node.ty if ty.base is not None else UNKNOWN_FUNCTION
+            return A.Decay(node.offset, node.length, node, ty=pointer_to(fty))
+        return node
+
+    @staticmethod
+    def cast(node: A.Node, ty: CType) -> A.Node:
+        if same_type(node.ty, ty):
+            return node
+        return A.Cast(node.offset, node.length, node, ty=ty)
+
+    def promote(self, node: A.Node) -> A.Node:
+        """Integer promotions (C11 6.3.1.1p2), bit-fields included."""
+        ty = strip_typedefs(node.ty)
+        if ty.kind is Kind.ENUM:
+            return self.promote(self.cast(node, ty.base))
+        width = bit_width(node)
+        if width and width < 32 and is_integer(ty):
+            return self.cast(node, ty_int)
+        if ty.kind in RANK and RANK[ty.kind] < RANK[Kind.INT]:
+            return self.cast(node, ty_int)
+        return node
+
+    def arith_type(self, a: CType, b: CType) -> CType:
+        """The usual arithmetic conversions (C11 6.3.1.8) of two promoted types."""
+        for flo in (ty_ldouble, ty_double, ty_float):
+            if strip_typedefs(a).kind is flo.kind or strip_typedefs(b).kind is flo.kind:
+                return flo
+        a, b = strip_typedefs(a), strip_typedefs(b)
+        if a.kind is b.kind:
+            return a
+        if is_unsigned(a) == is_unsigned(b):
+            return a if RANK[a.kind] > RANK[b.kind] else b
+        uns, sig = (a, b) if is_unsigned(a) else (b, a)
+        if RANK[uns.kind] >= RANK[sig.kind]:
+            return uns
+        if sig.size > uns.size:
+            return sig
+        return TO_UNSIGNED[sig.kind]
+
+    def usual_arith(self, lhs: A.Node, rhs: A.Node) -> tuple[A.Node, A.Node]:
+        lhs, rhs = self.promote(lhs), self.promote(rhs)
+        ty = self.arith_type(lhs.ty, rhs.ty)
+        return self.cast(lhs, ty), self.cast(rhs, ty)
+
+    def default_promote(self, node: A.Node) -> A.Node:
+        """Default argument promotions: float to double, integer promotions."""
+        if strip_typedefs(node.ty).kind is Kind.FLOAT:
+            return self.cast(node, ty_double)
+        if is_record(node.ty):
+            error(node, "passing a struct or union by value is not supported yet")
+        return self.promote(node)
+
+    def convert(self, node: A.Node, ty: CType, context: str) -> A.Node:
+        """Conversion as if by assignment (C11 6.5.16.1), lenient as a debugger is:
+        pointers and integers convert to each other. `context` is one of the
+        messages below, for the error."""
+        src = node.ty
+        if is_scalar(ty) and is_scalar(src) and not (
+                is_flonum(ty) and is_pointer(src) or is_pointer(ty) and is_flonum(src)):
+            return self.cast(node, ty)
+        if is_record(ty) and same_type(ty, src):
+            return node
+        error(node, context.format(src=describe(src), dst=describe(ty)))
+
+    # --- primary ----------------------------------------------------------------------
+
+    def expr_IntLit(self, node: A.IntLit) -> A.Node:
+        return node
+
+    expr_FloatLit = expr_StrLit = expr_IntLit
+
+    def expr_Ident(self, node: A.Ident) -> A.Node:
+        local = self.lookup_local(node.name)
+        if local is not None:
+            return A.VarRef(node.offset, node.length, local=local, ty=local.ty)
+        sym = self.provider.lookup_identifier(node.name)
+        if sym is None:
+            error(node, f"use of undeclared identifier '{node.name}'"
+                        + self.suggestion(node.name))
+        if sym.kind is SymKind.ENUM_CONST:
+            return A.IntLit(node.offset, node.length, sym.value, ty=ty_int)
+        slot = self.reference(sym)
+        return A.VarRef(node.offset, node.length, sym=sym, slot=slot, ty=sym.type)
+
+    def suggestion(self, name: str) -> str:
+        candidates = list(self.provider.similar_names(name))
+        for scope in self.scopes:
+            candidates += scope
+        close = difflib.get_close_matches(name, candidates, n=1)
+        return f"; did you mean '{close[0]}'?" if close else ""
+
+    # --- unary ------------------------------------------------------------------------
+
+    def expr_Unary(self, node: A.Unary) -> A.Node:
+        if node.op is Op.ADDR:
+            return self.address_of(node)
+        operand = self.rvalue(node.operand)
+        ty = operand.ty
+        if node.op is Op.DEREF:
+            return self.deref(operand, node)
+        if node.op is Op.NOT:
+            if not is_scalar(ty):
+                self.unary_error(node, ty)
+            return A.Unary(node.offset, node.length, node.op, operand, ty=ty_int)
+        if not (is_integer(ty) if node.op is Op.BITNOT else is_arithmetic(ty)):
+            self.unary_error(node, ty)
+        operand = self.promote(operand)
+        return A.Unary(node.offset, node.length, node.op, operand, ty=operand.ty)
+
+    @staticmethod
+    def unary_error(node: A.Node, ty: CType):
+        error(node, f"invalid argument type {describe(ty)} to unary expression")
+
+    def deref(self, operand: A.Node, node: A.Node) -> A.Node:
+        if not is_pointer(operand.ty):
+            error(node, f"indirection requires pointer operand ({describe(operand.ty)}"
+                        " invalid)")
+        base = strip_typedefs(operand.ty).base
+        if is_void(base):
+            error(node, f"indirection of {describe(operand.ty)} yields a void value")
+        return A.Unary(node.offset, node.length, Op.DEREF, operand, ty=base)
+
+    def address_of(self, node: A.Unary) -> A.Node:
+        operand = self.expr(node.operand)
+        if bit_width(operand):
+            error(node, "address of bit-field requested")
+        if isinstance(operand, A.VarRef) and operand.sym is not None and \
+                operand.sym.kind is SymKind.REGISTER:
+            error(node, f"address of register '{operand.sym.name}' requested")
+        if not (is_lvalue(operand) or is_function(operand.ty)):
+            error(node, f"cannot take the address of an rvalue of type "
+                        f"{describe(operand.ty)}")
+        return A.Unary(node.offset, node.length, Op.ADDR, operand,
+                       ty=pointer_to(operand.ty))
+
+    def expr_SizeofType(self, node: A.SizeofType) -> A.Node:
+        return self.size_of(node, node.of)
+
+    def expr_SizeofExpr(self, node: A.SizeofExpr) -> A.Node:
+        operand = self.unevaluated(node.operand)
+        if bit_width(operand):
+            error(node, "invalid application of 'sizeof' to bit-field")
+        return self.size_of(node, operand.ty)
+
+    def size_of(self, node: A.Node, ty: CType) -> A.Node:
+        t = strip_typedefs(ty)
+        if t.kind is Kind.FUNC or (t.kind is Kind.ARRAY and t.length < 0) or \
+                (is_record(t) and t.members is None):
+            error(node, f"invalid application of 'sizeof' to an incomplete type "
+                        f"{describe(ty)}")
+        return A.IntLit(node.offset, node.length, t.size, ty=ty_ulong)
+
+    def expr_TypeCast(self, node: A.TypeCast) -> A.Node:
+        to = node.to
+        if isinstance(node.operand, A.Call):
+            operand = self.call(node.operand, cast_to=to)
+        else:
+            operand = self.rvalue(node.operand)
+        if is_void(to):
+            return A.Cast(node.offset, node.length, operand, ty=to)
+        if not is_scalar(to):
+            error(node, f"used type {describe(to)} where arithmetic or pointer type is "
+                        "required")
+        src = operand.ty
+        if not is_scalar(src):
+            error(node, f"operand of type {describe(src)} where arithmetic or pointer "
+                        "type is required")
+        if is_pointer(to) and is_flonum(src) or is_flonum(to) and is_pointer(src):
+            error(node, f"cannot cast from {describe(src)} to {describe(to)}")
+        return A.Cast(node.offset, node.length, operand, ty=to)
+
+    # --- binary -----------------------------------------------------------------------
+
+    def expr_Binary(self, node: A.Binary) -> A.Node:
+        if node.op is Op.COMMA:
+            lhs, rhs = self.expr(node.lhs), self.rvalue(node.rhs)
+            return A.Binary(node.offset, node.length, Op.COMMA, lhs, rhs, ty=rhs.ty)
+        return self.binary(node, node.op, self.rvalue(node.lhs), self.rvalue(node.rhs))
+
+    def binary(self, node: A.Node, op: Op, lhs: A.Node, rhs: A.Node) -> A.Node:
+        """`lhs op rhs` on checked rvalues; node gives the span and operator place."""
+        lt, rt = lhs.ty, rhs.ty
+        if op in (Op.ADD, Op.SUB) and (is_pointer(lt) or is_pointer(rt)):
+            return self.pointer_arith(node, op, lhs, rhs)
+        if op in (Op.LOGAND, Op.LOGOR):
+            if not (is_scalar(lt) and is_scalar(rt)):
+                self.operands_error(node, lt, rt)
+            return self.new_binary(node, op, lhs, rhs, ty_int)
+        if op in A.COMPARISONS:
+            return self.comparison(node, op, lhs, rhs)
+        wanted = is_integer if op in INTEGER_OPS or op in (Op.SHL, Op.SHR) else is_arithmetic
+        if not (wanted(lt) and wanted(rt)):
+            self.operands_error(node, lt, rt)
+        if op in (Op.SHL, Op.SHR):
+            lhs = self.promote(lhs)
+            rhs = self.cast(self.promote(rhs), lhs.ty)
+        else:
+            lhs, rhs = self.usual_arith(lhs, rhs)
+        return self.new_binary(node, op, lhs, rhs, lhs.ty)
+
+    @staticmethod
+    def new_binary(node: A.Node, op: Op, lhs: A.Node, rhs: A.Node, ty: CType) -> A.Node:
+        return A.Binary(node.offset, node.length, op, lhs, rhs,
+                        op_offset=getattr(node, "op_offset", node.offset), ty=ty)
+
+    @staticmethod
+    def operands_error(node: A.Node, lt: CType, rt: CType):
+        op_offset = getattr(node, "op_offset", node.offset)
+        op_len = len(node.op.value) if isinstance(node, A.Binary) else 1
+        raise CompileError(op_offset, op_len, "invalid operands to binary expression "
+                                              f"({describe(lt)} and {describe(rt)})")
+
+    def comparison(self, node: A.Node, op: Op, lhs: A.Node, rhs: A.Node) -> A.Node:
+        lt, rt = lhs.ty, rhs.ty
+        if is_arithmetic(lt) and is_arithmetic(rt):
+            lhs, rhs = self.usual_arith(lhs, rhs)
+        elif is_pointer(lt) and is_pointer(rt):
+            pass
+        elif is_pointer(lt) and is_integer(rt):
+            rhs = self.cast(rhs, lt)
+        elif is_integer(lt) and is_pointer(rt):
+            lhs = self.cast(lhs, rt)
+        else:
+            self.operands_error(node, lt, rt)
+        return self.new_binary(node, op, lhs, rhs, ty_int)
+
+    def pointer_arith(self, node: A.Node, op: Op, lhs: A.Node, rhs: A.Node) -> A.Node:
+        lt, rt = lhs.ty, rhs.ty
+        if op is Op.ADD and is_integer(lt):
+            lhs, rhs, lt, rt = rhs, lhs, rt, lt
+        if is_pointer(lt) and is_integer(rt):
+            size = self.pointee_size(lhs, lt)
+            offset = self.cast(self.promote(rhs), ty_long)
+            if op is Op.SUB:
+                offset = A.Unary(rhs.offset, rhs.length, Op.NEG, offset, ty=ty_long)
+            if size != 1:
+                size_lit = A.IntLit(rhs.offset, rhs.length, size, ty=ty_long)
+                offset = self.new_binary(node, Op.MUL, offset, size_lit, ty_long)
+            return A.PtrAdd(node.offset, node.length, lhs, offset, ty=lt)
+        if op is Op.SUB and is_pointer(lt) and is_pointer(rt):
+            if not same_type(strip_typedefs(lt).base, strip_typedefs(rt).base):
+                self.operands_error(node, lt, rt)
+            size = self.pointee_size(lhs, lt)
+            diff = self.new_binary(node, Op.SUB, lhs, rhs, ty_long)
+            if size == 1:
+                return diff
+            size_lit = A.IntLit(node.offset, node.length, size, ty=ty_long)
+            return self.new_binary(node, Op.DIV, diff, size_lit, ty_long)
+        self.operands_error(node, lt, rt)
+
+    @staticmethod
+    def pointee_size(node: A.Node, ptr: CType) -> int:
+        base = strip_typedefs(strip_typedefs(ptr).base)
+        if base.kind is Kind.VOID:
+            return 1  # GNU C: arithmetic on void * is byte-wise
+        if base.kind is Kind.FUNC or (is_record(base) and base.members is None):
+            error(node, f"arithmetic on a pointer to an incomplete type "
+                        f"{describe(strip_typedefs(ptr).base)}")
+        return base.size
+
+    def expr_Cond(self, node: A.Cond) -> A.Node:
+        cond = self.condition(node.cond)
+        then, els = self.rvalue(node.then), self.rvalue(node.els)
+        tt, et = then.ty, els.ty
+        if is_arithmetic(tt) and is_arithmetic(et):
+            then, els = self.usual_arith(then, els)
+        elif is_pointer(tt) and is_integer(et):
+            els = self.cast(els, tt)
+        elif is_integer(tt) and is_pointer(et):
+            then = self.cast(then, et)
+        elif not (is_pointer(tt) and is_pointer(et) or same_type(tt, et)):
+            error(node, f"incompatible operand types ({describe(tt)} and {describe(et)})")
+        return A.Cond(node.offset, node.length, cond, then, els, ty=then.ty)
+
+    # --- postfix ----------------------------------------------------------------------
+
+    def expr_Index(self, node: A.Index) -> A.Node:
+        base, index = self.rvalue(node.base), self.rvalue(node.index)
+        if not (is_pointer(base.ty) and is_integer(index.ty) or
+                is_integer(base.ty) and is_pointer(index.ty)):
+            error(node, "subscripted value is not an array or pointer")
+        return self.deref(self.binary(node, Op.ADD, base, index), node)
+
+    def expr_MemberRef(self, node: A.MemberRef) -> A.Node:
+        base = self.expr(node.base)
+        bt = base.ty
+        if node.arrow:
+            if is_record(bt):
+                error(base, f"member reference type {describe(bt)} is not a pointer; "
+                            "did you mean to use '.'?")
+            base = self.rvalue(node.base) if is_array(bt) else base
+            if not (is_pointer(base.ty) and is_record(strip_typedefs(base.ty).base)):
+                error(base, f"member reference type {describe(base.ty)} is not a "
+                            "pointer to a structure or union")
+            base = self.deref(base, node.base)
+        elif is_pointer(bt) and is_record(strip_typedefs(bt).base):
+            error(base, f"member reference type {describe(bt)} is a pointer; did you mean "
+                        "to use '->'?")
+        elif not is_record(bt):
+            error(base, f"member reference base type {describe(bt)} is not a structure or "
+                        "union")
+        return self.member(node, base)
+
+    def member(self, node: A.MemberRef, base: A.Node) -> A.Node:
+        record = strip_typedefs(base.ty)
+        if record.members is None:
+            error(base, f"member access into incomplete type {describe(base.ty)}")
+        path = find_member(record, node.name)
+        if path is None:
+            raise CompileError(node.name_offset, len(node.name),
+                               f"no member named '{node.name}' in {describe(base.ty)}")
+        for m in path:
+            base = A.Member(node.offset, node.length, base, m, ty=m.type)
+        return base
+
+    def expr_Call(self, node: A.Call) -> A.Node:
+        return self.call(node, cast_to=None)
+
+    def call(self, node: A.Call, cast_to: CType | None) -> A.Node:
+        callee = self.expr(node.func)
+        func = self.decay(callee)
+        if not (is_pointer(func.ty) and is_function(strip_typedefs(func.ty).base)):
+            error(node.func, f"called object type {describe(func.ty)} is not a function or "
+                             "function pointer")
+        fty = strip_typedefs(strip_typedefs(func.ty).base)
+        ret = fty.base
+        if is_function(callee.ty) and strip_typedefs(callee.ty).base is None:
+            if cast_to is None:
+                error(node.func, f"function '{callee_name(func)}' has unknown return type; "
+                                 "cast the call to its declared return type")
+            ret, fty = cast_to, UNKNOWN_FUNCTION
+        if is_record(ret) or is_array(ret):
+            error(node, "calling a function that returns a struct or union is not "
+                        "supported yet")
+        args = self.call_args(node, fty, [self.rvalue(a) for a in node.args])
+        return A.Call(node.offset, node.length, func, args, ty=ret)
+
+    def call_args(self, node: A.Call, fty: CType, args: list[A.Node]) -> list[A.Node]:
+        params = fty.params if fty.has_proto else []
+        if fty.has_proto:
+            few, many = len(args) < len(params), len(args) > len(params)
+            if few or (many and not fty.variadic):
+                which = "few" if few else "many"
+                at_least = "at least " if fty.variadic else ""
+                error(node, f"too {which} arguments to function call, expected "
+                            f"{at_least}{len(params)}, have {len(args)}")
+        fixed = [self.convert(a, p, PASSING) for a, p in zip(args, params)]
+        return fixed + [self.default_promote(a) for a in args[len(params):]]
+
+    # --- assignment -------------------------------------------------------------------
+
+    def expr_Assign(self, node: A.Assign) -> A.Node:
+        lhs = self.expr(node.lhs)
+        self.check_assignable(lhs)
+        if node.op is None:
+            rhs = self.convert(self.rvalue(node.rhs), lhs.ty, ASSIGNING)
+            return A.Assign(node.offset, node.length, None, lhs, rhs, ty=lhs.ty)
+        setup, lhs = self.hoist(lhs)
+        value = self.binary(node, node.op, self.decay(lhs), self.rvalue(node.rhs))
+        assign = A.Assign(node.offset, node.length, None, lhs,
+                          self.convert(value, lhs.ty, ASSIGNING), ty=lhs.ty)
+        return self.sequence(node, setup, assign)
+
+    def expr_IncDec(self, node: A.IncDec) -> A.Node:
+        """`++x` is `x += 1`; `x++` is `(old = x, x = old + 1, old)`."""
+        lhs = self.expr(node.operand)
+        self.check_assignable(lhs)
+        if not is_scalar(lhs.ty):
+            self.unary_error(node, lhs.ty)
+        op = Op.ADD if node.op in (Op.PREINC, Op.POSTINC) else Op.SUB
+        one = A.IntLit(node.offset, node.length, 1, ty=ty_int)
+        setup, lhs = self.hoist(lhs)
+        if node.op in (Op.PREINC, Op.PREDEC):
+            new = self.binary(node, op, lhs, one)
+            assign = A.Assign(node.offset, node.length, None, lhs,
+                              self.cast(new, lhs.ty), ty=lhs.ty)
+            return self.sequence(node, setup, assign)
+        old = self.temporary(node, lhs.ty)
+        save = A.Assign(node.offset, node.length, None, old, lhs, ty=lhs.ty)
+        new = self.cast(self.binary(node, op, old, one), lhs.ty)
+        assign = A.Assign(node.offset, node.length, None, lhs, new, ty=lhs.ty)
+        result = self.sequence(node, save, self.sequence(node, assign, old))
+        return self.sequence(node, setup, result)
+
+    def check_assignable(self, lhs: A.Node):
+        if not is_lvalue(lhs) or is_array(lhs.ty) or is_function(lhs.ty):
+            error(lhs, "expression is not assignable")
+        if lhs.ty.is_const:
+            error(lhs, f"cannot assign to a read-only location of type {describe(lhs.ty)}")
+
+    def hoist(self, lvalue: A.Node) -> tuple[A.Node | None, A.Node]:
+        """Make `lvalue` safe to evaluate twice: (setup expression or None, lvalue).
+        An lvalue with side effects is reached through a temporary pointer (for a
+        bit-field, a pointer to the struct holding it), as chibicc's to_assign does."""
+        if is_pure(lvalue):
+            return None, lvalue
+        if isinstance(lvalue, A.Member):
+            setup, base = self.hoist(lvalue.base)
+            return setup, A.Member(lvalue.offset, lvalue.length, base, lvalue.member,
+                                   ty=lvalue.ty)
+        ptr_ty = pointer_to(lvalue.ty)
+        tmp = self.temporary(lvalue, ptr_ty)
+        addr = A.Unary(lvalue.offset, lvalue.length, Op.ADDR, lvalue, ty=ptr_ty)
+        setup = A.Assign(lvalue.offset, lvalue.length, None, tmp, addr, ty=ptr_ty)
+        return setup, A.Unary(lvalue.offset, lvalue.length, Op.DEREF, tmp, ty=lvalue.ty)
+
+    @staticmethod
+    def temporary(node: A.Node, ty: CType) -> A.VarRef:
+        return A.VarRef(node.offset, node.length, local=A.LocalVar("tmp", ty), ty=ty)
+
+    @staticmethod
+    def sequence(node: A.Node, first: A.Node | None, second: A.Node) -> A.Node:
+        if first is None:
+            return second
+        return A.Binary(node.offset, node.length, Op.COMMA, first, second, ty=second.ty)
+
+
+# --- node predicates ----------------------------------------------------------------
+
+def bit_width(node: A.Node) -> int:
+    return node.member.bit_width if isinstance(node, A.Member) else 0
+
+
+def is_lvalue(node: A.Node) -> bool:
+    if isinstance(node, A.VarRef):
+        return not is_function(node.ty)
+    if isinstance(node, A.Unary):
+        return node.op is Op.DEREF
+    return isinstance(node, (A.Member, A.StrLit))
+
+
+def is_pure(node: A.Node) -> bool:
+    """No side effects anywhere below: evaluating twice is evaluating once."""
+    if isinstance(node, (A.Assign, A.Call)):
+        return False
+    for child in children(node):
+        if not is_pure(child):
+            return False
+    return True
+
+
+def children(node: A.Node) -> list[A.Node]:
+    return [getattr(node, f) for f in node.__slots__
+            if isinstance(getattr(node, f, None), A.Node)]
+
+
+def callee_name(func: A.Node) -> str:
+    while isinstance(func, A.Decay):
+        func = func.operand
+    if isinstance(func, A.VarRef) and func.sym is not None:
+        return func.sym.name
+    return "<expression>"

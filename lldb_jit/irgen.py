@@ -1,0 +1,545 @@
+"""LLVM IR generation from a checked Program, in pykaleidoscope's manner: one
+`_gen_<NodeClass>` handler per node kind returning an ir.Value, named temporaries, and
+allocas in the entry block.
+
+The module defines
+
+    void @__lldb_jit_expr(ptr %frame, ptr %result)
+
+`%frame` points to an array of pointers, slot i holding the address of the storage of
+program.frame_refs[i]; the value of the expression is stored at `%result`. Globals and
+functions of the debuggee are external declarations by link name, resolved by the
+linker: no address ever appears in the IR.
+
+Record and array values are represented by their address; struct layout comes from
+debug info, so a struct is an opaque byte array reached by byte offsets (packing and
+bit-fields included)."""
+from __future__ import annotations
+
+from llvmlite import ir
+
+from .frontend import Program
+from .frontend import ast as A
+from .frontend.ast import Op
+from .frontend.ctype import (CType, Kind, is_array, is_flonum, is_function, is_pointer,
+                             is_record, is_unsigned, is_void, strip_typedefs)
+from .frontend.provider import SymKind
+
+ENTRY = "__lldb_jit_expr"
+
+i1, i8, i32, i64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
+ptr = ir.PointerType()
+FLOAT_RANK = {Kind.FLOAT: 0, Kind.DOUBLE: 1, Kind.LDOUBLE: 2}
+
+INT_OPS = {Op.ADD: "add", Op.SUB: "sub", Op.MUL: "mul", Op.BITAND: "and_",
+           Op.BITOR: "or_", Op.BITXOR: "xor", Op.SHL: "shl"}
+SIGNED_OPS = {Op.DIV: "sdiv", Op.MOD: "srem", Op.SHR: "ashr"}
+UNSIGNED_OPS = {Op.DIV: "udiv", Op.MOD: "urem", Op.SHR: "lshr"}
+FLOAT_OPS = {Op.ADD: "fadd", Op.SUB: "fsub", Op.MUL: "fmul", Op.DIV: "fdiv",
+             Op.MOD: "frem"}
+
+
+class ExtFloatType(ir.Type):
+    """x86_fp80 and fp128, which llvmlite.ir does not spell."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def _to_string(self) -> str:
+        return self.name
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ExtFloatType) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+class TypedCallee:
+    """A callee called with an explicit function type: calls of functions without a
+    prototype, whose declaration may not match this call's argument types."""
+
+    def __init__(self, value: ir.Value, fnty: ir.FunctionType):
+        self.value = value
+        self.type = value.type
+        self.function_type = fnty
+
+    def get_reference(self) -> str:
+        return self.value.get_reference()
+
+
+def long_double_type(triple: str) -> ir.Type:
+    arch = triple.split("-", 1)[0]
+    if arch in ("x86_64", "i386", "i686"):
+        return ExtFloatType("x86_fp80")
+    if arch in ("aarch64", "arm64", "riscv64"):
+        return ExtFloatType("fp128")
+    return ir.DoubleType()
+
+
+def gen_module(program: Program, triple: str, data_layout: str = "") -> ir.Module:
+    """Build the module defining ENTRY for a checked program."""
+    return IRGenerator(program, triple, data_layout).module
+
+
+class IRGenerator:
+    def __init__(self, program: Program, triple: str, data_layout: str):
+        self.module = ir.Module(name="lldb_jit")
+        self.module.triple = triple
+        if data_layout:
+            self.module.data_layout = data_layout
+        self.long_double = long_double_type(triple)
+        self.program = program
+        self.locals: dict[int, ir.Value] = {}       # id(LocalVar) -> alloca
+        self.slot_addrs: dict[int, ir.Value] = {}   # frame slot -> loaded address
+        self.loops: list[tuple[ir.Block, ir.Block]] = []  # (break, continue) targets
+        self.result_type = program.result_type
+        self.func = ir.Function(self.module, ir.FunctionType(ir.VoidType(), [ptr, ptr]),
+                                ENTRY)
+        self.func.attributes.add("nounwind")
+        self.frame, self.result = self.func.args
+        self.frame.name, self.result.name = "frame", "result"
+        entry = self.func.append_basic_block("entry")
+        self.entry_builder = ir.IRBuilder(entry)
+        body = self.func.append_basic_block("body")
+        self.entry_builder.branch(body)
+        self.entry_builder.position_at_start(entry)
+        self.builder = ir.IRBuilder(body)
+        self._gen_stmt(program.body)
+        if not self.builder.block.is_terminated:
+            self.builder.ret_void()
+
+    # --- types ------------------------------------------------------------------------
+
+    def lltype(self, ty: CType) -> ir.Type:
+        ty = strip_typedefs(ty)
+        k = ty.kind
+        if k is Kind.VOID:
+            return ir.VoidType()
+        if k is Kind.ENUM:
+            return self.lltype(ty.base)
+        if k is Kind.FLOAT:
+            return ir.FloatType()
+        if k is Kind.DOUBLE:
+            return ir.DoubleType()
+        if k is Kind.LDOUBLE:
+            return self.long_double
+        if k in (Kind.PTR, Kind.FUNC):
+            return ptr
+        if k is Kind.ARRAY:
+            return ir.ArrayType(self.lltype(ty.base), max(ty.length, 0))
+        if k in (Kind.STRUCT, Kind.UNION):
+            return ir.ArrayType(i8, ty.size if ty.members is not None else 0)
+        return ir.IntType(ty.size * 8)
+
+    def function_type(self, ret: CType, params: list[CType], variadic: bool):
+        ret_ty = ir.VoidType() if ret is None else self.lltype(ret)
+        return ir.FunctionType(ret_ty, [self.lltype(p) for p in params], var_arg=variadic)
+
+    # --- storage ----------------------------------------------------------------------
+
+    def alloca(self, ty: CType, name: str) -> ir.Value:
+        slot = self.entry_builder.alloca(self.lltype(ty), name=name)
+        slot.align = max(strip_typedefs(ty).align, 1)
+        return slot
+
+    def local_addr(self, var: A.LocalVar) -> ir.Value:
+        if id(var) not in self.locals:
+            self.locals[id(var)] = self.alloca(var.ty, var.name)
+        return self.locals[id(var)]
+
+    def slot_addr(self, slot: int, name: str) -> ir.Value:
+        if slot not in self.slot_addrs:
+            b = self.entry_builder
+            cell = b.gep(self.frame, [ir.Constant(i64, slot)], source_etype=ptr,
+                         name=f"{name}.slot")
+            self.slot_addrs[slot] = b.load(cell, name=f"{name}.addr", typ=ptr)
+        return self.slot_addrs[slot]
+
+    def global_addr(self, sym) -> ir.Value:
+        existing = self.module.globals.get(sym.link_name)
+        if existing is not None:
+            return existing
+        if sym.kind is SymKind.FUNCTION or is_function(sym.type):
+            return self.declare_function(sym.link_name, strip_typedefs(sym.type))
+        gv = ir.GlobalVariable(self.module, self.lltype(sym.type), sym.link_name)
+        gv.align = max(strip_typedefs(sym.type).align, 1)
+        return opaque(gv)
+
+    def declare_function(self, name: str, fty: CType, call_fnty=None) -> ir.Function:
+        if fty.kind is Kind.FUNC and fty.base is not None and fty.has_proto:
+            fnty = self.function_type(fty.base, fty.params, fty.variadic)
+        else:
+            fnty = call_fnty or ir.FunctionType(ir.VoidType(), [])
+        fn = ir.Function(self.module, fnty, name)
+        for arg, ty in zip(fn.args, fty.params if fty.has_proto else ()):
+            for attr in extension_attrs(ty):
+                arg.add_attribute(attr)
+        return fn
+
+    def string_literal(self, data: bytes) -> ir.Value:
+        data += b"\0"
+        lltype = ir.ArrayType(i8, len(data))
+        gv = ir.GlobalVariable(self.module, lltype, self.module.get_unique_name(".str"))
+        gv.linkage = "private"
+        gv.global_constant = True
+        gv.unnamed_addr = True
+        gv.initializer = ir.Constant(lltype, bytearray(data))
+        return opaque(gv)
+
+    def memcpy(self, dst: ir.Value, src: ir.Value, size: int):
+        fn = self.module.globals.get("llvm.memcpy.p0.p0.i64")
+        if fn is None:
+            fnty = ir.FunctionType(ir.VoidType(), [ptr, ptr, i64, i1])
+            fn = ir.Function(self.module, fnty, "llvm.memcpy.p0.p0.i64")
+        self.builder.call(fn, [dst, src, ir.Constant(i64, size), ir.Constant(i1, 0)])
+
+    # --- statements -------------------------------------------------------------------
+
+    def _gen_stmt(self, node: A.Node):
+        if self.builder.block.is_terminated:  # code after return/break: unreachable
+            self.builder.position_at_end(self.func.append_basic_block("dead"))
+        getattr(self, "_stmt_" + type(node).__name__)(node)
+
+    def _stmt_Block(self, node: A.Block):
+        for stmt in node.body:
+            self._gen_stmt(stmt)
+
+    def _stmt_ExprStmt(self, node: A.ExprStmt):
+        self.gen(node.expr)
+
+    def _stmt_Result(self, node: A.Result):
+        self.store_result(node.expr)
+
+    def _stmt_Return(self, node: A.Return):
+        if node.value is not None:
+            self.store_result(node.value)
+        self.builder.ret_void()
+
+    def store_result(self, expr: A.Node):
+        value = self.gen(expr)
+        self.store(self.result, value, self.result_type)
+
+    def _stmt_Decl(self, node: A.Decl):
+        addr = self.local_addr(node.var)
+        if node.init is not None:
+            self.store(addr, self.gen(node.init), node.var.ty)
+
+    def _stmt_If(self, node: A.If):
+        then_bb = self.func.append_basic_block("if.then")
+        else_bb = self.func.append_basic_block("if.else") if node.els else None
+        end_bb = self.func.append_basic_block("if.end")
+        cond = self.truth(self.gen(node.cond), node.cond.ty)
+        self.builder.cbranch(cond, then_bb, else_bb or end_bb)
+        for block, stmt in ((then_bb, node.then), (else_bb, node.els)):
+            if block is None:
+                continue
+            self.builder.position_at_end(block)
+            self._gen_stmt(stmt)
+            if not self.builder.block.is_terminated:
+                self.builder.branch(end_bb)
+        self.builder.position_at_end(end_bb)
+
+    def _stmt_Loop(self, node: A.Loop):
+        if node.init is not None:
+            self._gen_stmt(node.init)
+        cond_bb = self.func.append_basic_block("loop.cond")
+        body_bb = self.func.append_basic_block("loop.body")
+        step_bb = self.func.append_basic_block("loop.step")
+        end_bb = self.func.append_basic_block("loop.end")
+        self.builder.branch(cond_bb if node.test_first else body_bb)
+        self.builder.position_at_end(cond_bb)
+        if node.cond is not None:
+            cond = self.truth(self.gen(node.cond), node.cond.ty)
+            self.builder.cbranch(cond, body_bb, end_bb)
+        else:
+            self.builder.branch(body_bb)
+        self.builder.position_at_end(body_bb)
+        self.loops.append((end_bb, step_bb))
+        self._gen_stmt(node.body)
+        self.loops.pop()
+        if not self.builder.block.is_terminated:
+            self.builder.branch(step_bb)
+        self.builder.position_at_end(step_bb)
+        if node.step is not None:
+            self.gen(node.step)
+        self.builder.branch(cond_bb)
+        self.builder.position_at_end(end_bb)
+
+    def _stmt_Jump(self, node: A.Jump):
+        break_bb, continue_bb = self.loops[-1]
+        self.builder.branch(break_bb if node.keyword == "break" else continue_bb)
+
+    # --- loads and stores -------------------------------------------------------------
+
+    def load(self, addr: ir.Value, ty: CType, name: str = "") -> ir.Value:
+        """The value of the object at `addr`; records and arrays are their address."""
+        if is_record(ty) or is_array(ty) or is_function(ty):
+            return addr
+        return self.builder.load(addr, name=name, typ=self.lltype(ty),
+                                 align=max(strip_typedefs(ty).align, 1))
+
+    def store(self, addr: ir.Value, value: ir.Value, ty: CType):
+        if is_record(ty) or is_array(ty):
+            self.memcpy(addr, value, strip_typedefs(ty).size)
+        elif not is_void(ty):
+            self.builder.store(value, addr, align=max(strip_typedefs(ty).align, 1))
+
+    def bitfield_unit(self, addr: ir.Value, m) -> tuple[ir.Value, ir.IntType]:
+        """The smallest whole-byte integer covering bit-field `m`, and its type."""
+        nbytes = (m.bit_offset + m.bit_width + 7) // 8
+        unit_ty = ir.IntType(nbytes * 8)
+        return self.builder.load(addr, name="bf.unit", typ=unit_ty, align=1), unit_ty
+
+    def load_bitfield(self, addr: ir.Value, m) -> ir.Value:
+        unit, unit_ty = self.bitfield_unit(addr, m)
+        shifted = self.builder.lshr(unit, ir.Constant(unit_ty, m.bit_offset), "bf.shr")
+        field = self.builder.trunc(shifted, ir.IntType(m.bit_width), "bf.field")
+        ext = self.builder.zext if is_unsigned(m.type) else self.builder.sext
+        return ext(field, self.lltype(m.type), "bf.val")
+
+    def store_bitfield(self, addr: ir.Value, m, value: ir.Value):
+        unit, unit_ty = self.bitfield_unit(addr, m)
+        mask = ((1 << m.bit_width) - 1) << m.bit_offset
+        kept = self.builder.and_(unit, ir.Constant(unit_ty, ~mask & ((1 << unit_ty.width) - 1)))
+        field = self.builder.trunc(value, ir.IntType(m.bit_width), "bf.field")
+        placed = self.builder.shl(self.builder.zext(field, unit_ty),
+                                  ir.Constant(unit_ty, m.bit_offset))
+        self.builder.store(self.builder.or_(kept, placed, "bf.unit"), addr, align=1)
+
+    # --- expressions ------------------------------------------------------------------
+
+    def gen(self, node: A.Node) -> ir.Value | None:
+        return getattr(self, "_gen_" + type(node).__name__)(node)
+
+    def addr(self, node: A.Node) -> ir.Value:
+        """The address of an lvalue (or of a record/array-valued expression)."""
+        if isinstance(node, A.VarRef):
+            if node.local is not None:
+                return self.local_addr(node.local)
+            if node.slot >= 0:
+                return self.slot_addr(node.slot, node.sym.name)
+            return self.global_addr(node.sym)
+        if isinstance(node, A.Unary) and node.op is Op.DEREF:
+            return self.gen(node.operand)
+        if isinstance(node, A.Member):
+            base = self.gen(node.base)  # a record's value is its address
+            return self.builder.gep(base, [ir.Constant(i64, node.member.offset)],
+                                    source_etype=i8, name=node.member.name or "anon")
+        return self.gen(node)  # string literals, record-valued calls and conditionals
+
+    def _gen_VarRef(self, node: A.VarRef) -> ir.Value:
+        name = node.local.name if node.local else node.sym.name
+        return self.load(self.addr(node), node.ty, name.lstrip("$"))
+
+    def _gen_Member(self, node: A.Member) -> ir.Value:
+        if node.member.bit_width:
+            return self.load_bitfield(self.addr(node), node.member)
+        return self.load(self.addr(node), node.ty, node.member.name)
+
+    def _gen_Decay(self, node: A.Decay) -> ir.Value:
+        return self.addr(node.operand)
+
+    def _gen_IntLit(self, node: A.IntLit) -> ir.Value:
+        lltype = self.lltype(node.ty)
+        return ir.Constant(lltype, wrap_signed(node.value, lltype.width))
+
+    def _gen_FloatLit(self, node: A.FloatLit) -> ir.Value:
+        lltype = self.lltype(node.ty)
+        if isinstance(lltype, ExtFloatType):
+            return self.builder.fpext(ir.Constant(ir.DoubleType(), node.value), lltype)
+        return ir.Constant(lltype, node.value)
+
+    def _gen_StrLit(self, node: A.StrLit) -> ir.Value:
+        return self.string_literal(node.value)
+
+    def _gen_Cast(self, node: A.Cast) -> ir.Value | None:
+        value = self.gen(node.operand)
+        return self.convert(value, node.operand.ty, node.ty)
+
+    def _gen_Unary(self, node: A.Unary) -> ir.Value:
+        op, b = node.op, self.builder
+        if op is Op.ADDR:
+            return self.addr(node.operand)
+        if op is Op.DEREF:
+            return self.load(self.gen(node.operand), node.ty, "deref")
+        value = self.gen(node.operand)
+        if op is Op.POS:
+            return value
+        if op is Op.NEG:
+            return b.fneg(value, "negtmp") if is_flonum(node.ty) else b.neg(value, "negtmp")
+        if op is Op.BITNOT:
+            return b.not_(value, "nottmp")
+        truth = self.truth(value, node.operand.ty)
+        return b.zext(b.not_(truth), i32, "lnot")
+
+    def _gen_PtrAdd(self, node: A.PtrAdd) -> ir.Value:
+        base, offset = self.gen(node.ptr), self.gen(node.offset_expr)
+        return self.builder.gep(base, [offset], source_etype=i8, name="ptradd")
+
+    def _gen_Binary(self, node: A.Binary) -> ir.Value:
+        op = node.op
+        if op is Op.COMMA:
+            self.gen(node.lhs)
+            return self.gen(node.rhs)
+        if op in (Op.LOGAND, Op.LOGOR):
+            return self.logical(node)
+        lhs, rhs = self.gen(node.lhs), self.gen(node.rhs)
+        operand_ty = node.lhs.ty
+        if op in A.COMPARISONS:
+            return self.compare(op, lhs, rhs, operand_ty)
+        b = self.builder
+        if is_pointer(operand_ty):  # pointer difference in bytes (the checker divides)
+            return b.sub(b.ptrtoint(lhs, i64), b.ptrtoint(rhs, i64), "ptrdiff")
+        if is_flonum(operand_ty):
+            return getattr(b, FLOAT_OPS[op])(lhs, rhs, name=f"{op.name.lower()}tmp")
+        table = UNSIGNED_OPS if is_unsigned(operand_ty) else SIGNED_OPS
+        method = INT_OPS.get(op) or table[op]
+        return getattr(b, method)(lhs, rhs, name=f"{op.name.lower()}tmp")
+
+    def compare(self, op: Op, lhs: ir.Value, rhs: ir.Value, ty: CType) -> ir.Value:
+        b = self.builder
+        if is_flonum(ty):
+            cmp = (b.fcmp_unordered if op is Op.NE else b.fcmp_ordered)(op.value, lhs, rhs)
+        elif is_unsigned(ty) or is_pointer(ty):
+            cmp = b.icmp_unsigned(op.value, lhs, rhs, "cmptmp")
+        else:
+            cmp = b.icmp_signed(op.value, lhs, rhs, "cmptmp")
+        return b.zext(cmp, i32, "booltmp")
+
+    def logical(self, node: A.Binary) -> ir.Value:
+        """`a && b`, `a || b` with short-circuit evaluation."""
+        b = self.builder
+        is_and = node.op is Op.LOGAND
+        lhs = self.truth(self.gen(node.lhs), node.lhs.ty)
+        lhs_bb = b.block
+        rhs_bb = self.func.append_basic_block("and.rhs" if is_and else "or.rhs")
+        end_bb = self.func.append_basic_block("and.end" if is_and else "or.end")
+        b.cbranch(lhs, rhs_bb, end_bb) if is_and else b.cbranch(lhs, end_bb, rhs_bb)
+        b.position_at_end(rhs_bb)
+        rhs = self.truth(self.gen(node.rhs), node.rhs.ty)
+        rhs_end = b.block
+        b.branch(end_bb)
+        b.position_at_end(end_bb)
+        phi = b.phi(i1, "logtmp")
+        phi.add_incoming(ir.Constant(i1, 0 if is_and else 1), lhs_bb)
+        phi.add_incoming(rhs, rhs_end)
+        return b.zext(phi, i32, "booltmp")
+
+    def _gen_Cond(self, node: A.Cond) -> ir.Value | None:
+        b = self.builder
+        cond = self.truth(self.gen(node.cond), node.cond.ty)
+        then_bb = self.func.append_basic_block("cond.then")
+        else_bb = self.func.append_basic_block("cond.else")
+        end_bb = self.func.append_basic_block("cond.end")
+        b.cbranch(cond, then_bb, else_bb)
+        incoming = []
+        for block, branch in ((then_bb, node.then), (else_bb, node.els)):
+            b.position_at_end(block)
+            incoming.append((self.gen(branch), b.block))
+            b.branch(end_bb)
+        b.position_at_end(end_bb)
+        if is_void(node.ty):
+            return None
+        phi = b.phi(incoming[0][0].type, "condtmp")
+        for value, block in incoming:
+            phi.add_incoming(value, block)
+        return phi
+
+    def _gen_Assign(self, node: A.Assign) -> ir.Value:
+        value = self.gen(node.rhs)
+        addr = self.addr(node.lhs)
+        if isinstance(node.lhs, A.Member) and node.lhs.member.bit_width:
+            self.store_bitfield(addr, node.lhs.member, value)
+            return self.load_bitfield(addr, node.lhs.member)
+        self.store(addr, value, node.ty)
+        return addr if is_record(node.ty) else value
+
+    def _gen_Call(self, node: A.Call) -> ir.Value | None:
+        fty = strip_typedefs(strip_typedefs(node.func.ty).base)
+        nfixed = len(fty.params) if fty.variadic else len(node.args)
+        fixed_types = [a.ty for a in node.args[:nfixed]]
+        fnty = self.function_type(None if is_void(node.ty) else node.ty, fixed_types,
+                                  fty.variadic)
+        callee = self.callee(node.func, fty, fnty)
+        args = [self.gen(a) for a in node.args]
+        arg_attrs = {i: extension_attrs(a.ty) for i, a in enumerate(node.args)
+                     if extension_attrs(a.ty)}
+        if callee.function_type != fnty:
+            callee = TypedCallee(callee, fnty)
+        call = self.builder.call(callee, args, name="" if is_void(node.ty) else "calltmp",
+                                 arg_attrs=arg_attrs)
+        return None if is_void(node.ty) else call
+
+    def callee(self, func: A.Node, fty: CType, fnty: ir.FunctionType):
+        """A declared function when calling one by name, else a TypedCallee."""
+        if isinstance(func, A.Decay) and isinstance(func.operand, A.VarRef) and \
+                func.operand.sym is not None and func.operand.slot < 0:
+            sym = func.operand.sym
+            existing = self.module.globals.get(sym.link_name)
+            return existing or self.declare_function(sym.link_name, fty, fnty)
+        return TypedCallee(self.gen(func), fnty)
+
+    # --- conversions ------------------------------------------------------------------
+
+    def truth(self, value: ir.Value, ty: CType) -> ir.Value:
+        """An i1: value != 0."""
+        if is_flonum(ty):
+            return self.builder.fcmp_unordered("!=", value, ir.Constant(value.type, 0),
+                                               "tobool")
+        zero = ir.Constant(value.type, None)
+        return self.builder.icmp_unsigned("!=", value, zero, "tobool")
+
+    def convert(self, value: ir.Value, src: CType, dst: CType) -> ir.Value | None:
+        """The C conversion of `value` from type src to type dst (both scalar or void)."""
+        b = self.builder
+        s, d = strip_typedefs(src), strip_typedefs(dst)
+        if d.kind is Kind.VOID:
+            return None
+        to = self.lltype(d)
+        if d.kind is Kind.BOOL:
+            return b.zext(self.truth(value, s), to, "tobool")
+        if is_flonum(d):
+            if is_flonum(s):
+                grow = FLOAT_RANK[d.kind] > FLOAT_RANK[s.kind]
+                same = FLOAT_RANK[d.kind] == FLOAT_RANK[s.kind]
+                return value if same else (b.fpext if grow else b.fptrunc)(value, to, "fconv")
+            return (b.uitofp if is_unsigned(s) else b.sitofp)(value, to, "itofp")
+        if is_flonum(s):
+            return (b.fptoui if is_unsigned(d) else b.fptosi)(value, to, "fptoi")
+        if is_pointer(d):
+            return value if is_pointer(s) else b.inttoptr(value, to, "itoptr")
+        if is_pointer(s):
+            return b.ptrtoint(value, to, "ptrtoi")
+        return self.int_resize(value, to, is_unsigned(s))
+
+    def int_resize(self, value: ir.Value, to: ir.IntType, unsigned: bool) -> ir.Value:
+        width = value.type.width
+        if to.width == width:
+            return value
+        if to.width < width:
+            return self.builder.trunc(value, to, "trunc")
+        return (self.builder.zext if unsigned else self.builder.sext)(value, to, "ext")
+
+
+def opaque(value: ir.GlobalValue) -> ir.GlobalValue:
+    """llvmlite gives global variables typed pointer types, which its builder checks
+    stores and GEPs against; all our data addresses are plain `ptr`."""
+    value.type = ptr
+    return value
+
+
+def extension_attrs(ty: CType) -> tuple[str, ...]:
+    """The C ABI widens small integer arguments: the caller marks them."""
+    t = strip_typedefs(ty)
+    if t.kind is Kind.ENUM:
+        t = strip_typedefs(t.base)
+    if t.size < 4 and t.kind not in (Kind.STRUCT, Kind.UNION, Kind.ARRAY, Kind.FLOAT):
+        return ("zeroext",) if is_unsigned(t) else ("signext",)
+    return ()
+
+
+def wrap_signed(value: int, bits: int) -> int:
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value
+

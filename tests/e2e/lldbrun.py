@@ -1,0 +1,67 @@
+"""Driving a real LLDB for the end-to-end tests: `lldb -b` with a command file, the
+output split per command; debuggees compiled by gcc in the test run."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+LLDB = str(Path(sys.executable).parent / "lldb")
+PROMPT = "(lldb) "
+RESULT = re.compile(r"^\((?P<type>.*?)\) \$\d+ = (?P<value>.*)$", re.S)
+
+
+def build(source: Path, out_dir: Path, *flags: str) -> Path:
+    exe = out_dir / source.stem
+    subprocess.run(["gcc", "-g", "-O0", *flags, "-o", str(exe), str(source)], check=True)
+    return exe
+
+
+def batch(exe: Path, commands: list[str], stop_at: str | None = "break here",
+          timeout: float = 120) -> list[tuple[str, str]]:
+    """Run `commands` in one lldb session stopped at the line holding `stop_at`;
+    returns (command, output) for each command, in order."""
+    script = ["settings set interpreter.stop-command-source-on-error false",
+              "command script import lldb_jit"]
+    if stop_at:
+        script += [f'breakpoint set -p "{stop_at}" -f {exe.name}.c', "run"]
+    script += commands
+    cmdfile = exe.parent / f"{exe.name}.{os.getpid()}.lldb"
+    cmdfile.write_text("\n".join(script) + "\n")
+    proc = subprocess.run([LLDB, "--no-lldbinit", "--no-use-colors", "-b", "-s", str(cmdfile),
+                           str(exe)], capture_output=True, text=True, timeout=timeout,
+                          cwd=exe.parent)
+    blocks = split_transcript(proc.stdout + proc.stderr, script)
+    return blocks[len(script) - len(commands):]
+
+
+def split_transcript(text: str, script: list[str]) -> list[tuple[str, str]]:
+    """Cut lldb's echo of each command and what follows it, in order."""
+    blocks, rest = [], text
+    for i, command in enumerate(script):
+        marker = PROMPT + command
+        start = rest.find(marker)
+        if start < 0:
+            blocks.append((command, "<command not echoed>"))
+            continue
+        rest = rest[start + len(marker):]
+        end = len(rest)
+        if i + 1 < len(script):
+            nxt = rest.find(PROMPT + script[i + 1])
+            end = nxt if nxt >= 0 else end
+        blocks.append((command, rest[:end].strip("\n")))
+    return blocks
+
+
+def parse_result(output: str) -> tuple[str, str] | None:
+    """(type, value) of a `(TYPE) $N = VALUE` line, None if there is none."""
+    for line_start in range(len(output.splitlines())):
+        text = "\n".join(output.splitlines()[line_start:])
+        m = RESULT.match(text)
+        if m:
+            return m.group("type"), m.group("value").strip()
+    return None

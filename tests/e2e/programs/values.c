@@ -1,0 +1,66 @@
+/* The debuggee of the end-to-end tests: one of everything a C expression can reach. */
+#include <stdio.h>
+#include <stdint.h>
+
+struct point { int x; double y; };
+typedef struct point point_t;
+struct node { int value; struct node *next; };
+union number { int i; float f; };
+enum color { RED, GREEN = 5, BLUE };
+struct flags { unsigned a : 3; signed b : 4; unsigned c : 1; };
+
+int counter = 41;
+static int hidden = 7;
+double scale = 2.5;
+float ratio = 0.75f;
+char letter = 'J';
+unsigned char byte = 200;
+short small = -12;
+unsigned short usmall = 65000;
+long big = 1234567890123L;
+unsigned long ubig = 18446744073709551615UL;
+long long llv = -9000000000LL;
+int32_t fixed = -5;
+uint64_t ufixed = 1ULL << 40;
+const char *greeting = "hello";
+int primes[6] = {2, 3, 5, 7, 11, 13};
+int grid[2][3] = {{1, 2, 3}, {4, 5, 6}};
+struct point origin = {3, 4.5};
+point_t points[3] = {{1, 1.5}, {2, 2.5}, {3, 3.5}};
+struct node n3 = {30, 0}, n2 = {20, &n3}, n1 = {10, &n2};
+struct node *head = &n1;
+union number num = {.i = 0x3f800000};
+enum color favourite = BLUE;
+struct flags fl = {5, -3, 1};
+int *null_ptr = 0;
+int (*op)(int, int);
+char name[16] = "debugger";
+
+int add(int a, int b) { return a + b; }
+int sub(int a, int b) { return a - b; }
+double half(double x) { return x / 2; }
+long mul3(long a, long b, long c) { return a * b * c; }
+int sum_list(struct node *n) { int s = 0; for (; n; n = n->next) s += n->value; return s; }
+const char *pick(int i) { return i ? "yes" : "no"; }
+unsigned char low_byte(unsigned x) { return x & 0xff; }
+float scalef(float f) { return f * 2; }
+static int twice(int x) { return 2 * x; }
+
+int compute(int param, double dparam, struct point *pp) {
+    int local = param * 2;
+    double dlocal = dparam + 0.5;
+    point_t lp = {param, dparam};
+    int larr[4] = {9, 8, 7, 6};
+    char lstr[] = "local";
+    int *lptr = &larr[1];
+    unsigned short lus = 7;
+    return local + (int)dlocal + lp.x + larr[0] + lstr[0] + *lptr + lus + pp->x; /* break here */
+}
+
+int main(void) {
+    op = sub;
+    int r = compute(5, 1.25, &origin);
+    printf("%d %d %d %g %g\n", r, hidden, twice(counter), half(scale), scalef(ratio));
+    printf("%ld %s %u %d %d\n", mul3(1, 2, 3), pick(1), low_byte(300), sum_list(head), fl.b);
+    return 0;
+}

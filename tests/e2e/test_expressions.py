@@ -1,0 +1,134 @@
+"""`jit-eval` against LLDB's own `expression`, in the same session, on the same
+expressions: type and value must match. Where C and LLDB's C++ differ, gcc is the
+oracle (test_c_semantics below)."""
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from lldbrun import HERE, batch, parse_result
+
+# chibicc-style table: one expression a line. All are compared with `expression`.
+SAME_AS_LLDB = [
+    # globals and integer arithmetic
+    "counter", "counter + 1", "counter * 2 - 3", "counter / 4", "counter % 5", "-counter",
+    "~counter", "counter << 3", "counter >> 1", "counter & 0xf", "counter | 0x100",
+    "counter ^ 0xff", "hidden", "hidden * counter", "100 / 7 * 7 + 100 % 7", "-7 / 2",
+    "-7 % 3", "1u - 2", "10000000000", "'a' - 'A'", "primes[counter % 6]", "*&counter",
+    # every basic type
+    "scale", "scale * 2", "counter + scale", "ratio", "ratio * 2", "letter", "letter + 1",
+    "byte", "byte + 1", "small", "usmall", "usmall + 1", "big", "big * 3", "ubig",
+    "ubig + 1", "llv", "fixed", "ufixed", "3.0 / 2", "1.5f",
+    # pointers, strings, arrays
+    "greeting", "*greeting", "greeting[1]", "primes", "primes[3]", "primes[2] + primes[4]",
+    "*primes", "*(primes + 5)", "&primes[2]", "grid[1][2]", "grid[1]", "name", "name[0]",
+    "null_ptr", "&counter",
+    # structs, unions, enums, bit-fields
+    "origin", "origin.x", "origin.y * 2", "points[1].y", "points[2]", "head->value",
+    "head->next->value", "head->next->next->value", "*head", "head->next", "&*head",
+    "num.i", "num.f", "favourite", "fl.a", "fl.b", "fl.c", "&origin", "&origin.y",
+    # locals and parameters of the selected frame
+    "param", "dparam", "local", "dlocal", "lp", "lp.y", "larr", "larr[2]", "lstr",
+    "*lptr", "lptr[1]", "lus", "pp->x", "pp->y + dlocal", "param * local + counter",
+    # calls
+    "add(counter, 1)", "add(param, local)", "sub(10, 3)", "half(scale)", "mul3(2, 3, 4)",
+    "sum_list(head)", "pick(1)", "low_byte(300)", "scalef(1.5f)", "twice(21)",
+    "add(add(1, 2), sub(10, 4))", "op(10, 4)", "op",
+    # casts and the conditional operator
+    "(char)65", "(unsigned char)200", "(short)-3", "(long)counter * 100000000",
+    "(double)counter / 2", "(int)scale", "(unsigned)-1", "(float)1 / 3", "(signed char)-1",
+    "(char *)name", "(struct point *)&origin", "counter > 40 ? 100 : 200",
+    "scale > 2 ? scale : 0.0", "(long)primes[5] << 40",
+]
+
+
+@pytest.fixture(scope="module")
+def transcript(values_exe):
+    commands = []
+    for expr in SAME_AS_LLDB:
+        commands += [f"jit-eval {expr}", f"expression -- {expr}"]
+    blocks = batch(values_exe, commands)
+    return {cmd: out for cmd, out in blocks}
+
+
+def normalize(value: str) -> str:
+    return re.sub(r"\$\d+", "$N", value)
+
+
+@pytest.mark.parametrize("expr", SAME_AS_LLDB)
+def test_same_as_lldb_expression(transcript, expr):
+    ours = transcript[f"jit-eval {expr}"]
+    theirs = transcript[f"expression -- {expr}"]
+    expected = parse_result(theirs)
+    assert expected is not None, f"LLDB's expression failed on {expr!r}: {theirs}"
+    got = parse_result(ours)
+    assert got is not None, f"jit-eval printed no result for {expr!r}:\n{ours}"
+    assert (got[0], normalize(got[1])) == (expected[0], normalize(expected[1]))
+    assert "error" not in ours
+
+
+def test_table_is_big_enough():
+    assert len(SAME_AS_LLDB) >= 60 and len(set(SAME_AS_LLDB)) == len(SAME_AS_LLDB)
+
+
+# Where C differs from LLDB's C++ (comparisons are int, char constants are int...),
+# gcc compiles the same expressions over the same globals and _Generic names the type.
+C_SEMANTICS = [
+    "3 < 4", "counter == 41", "counter != 41", "'a'", "!counter", "counter && scale",
+    "0 || null_ptr", "sizeof(struct point)", "sizeof counter", "sizeof(primes)",
+    "byte > small", "1u > -1", "(_Bool)3", "(_Bool)0.5", "letter == 'J'",
+    "sizeof(point_t) * 2", "-1 < 0u", "(unsigned char)255 + 1",
+]
+
+ORACLE = r'''
+#define main values_main
+#include "%(values)s"
+#undef main
+#define TYPE(x) _Generic((x), _Bool: "_Bool", char: "char", signed char: "signed char", \
+    unsigned char: "unsigned char", short: "short", unsigned short: "unsigned short", \
+    int: "int", unsigned int: "unsigned int", long: "long", unsigned long: "unsigned long", \
+    long long: "long long", unsigned long long: "unsigned long long", float: "float", \
+    double: "double", default: "?")
+#define P(x) printf("%%s|%%.17g\n", TYPE(x), (double)(x))
+int main(void) {
+    op = sub;
+%(lines)s
+    return 0;
+}
+'''
+
+
+@pytest.fixture(scope="module")
+def gcc_answers(tmp_path_factory):
+    src = tmp_path_factory.mktemp("oracle") / "oracle.c"
+    lines = "\n".join(f"    P({e});" for e in C_SEMANTICS)
+    src.write_text(ORACLE % {"values": HERE / "programs" / "values.c", "lines": lines})
+    exe = src.with_suffix("")
+    subprocess.run(["gcc", "-w", "-o", str(exe), str(src)], check=True)
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
+    return dict(zip(C_SEMANTICS, (line.split("|") for line in out.splitlines())))
+
+
+@pytest.fixture(scope="module")
+def c_transcript(values_exe):
+    return dict(batch(values_exe, [f"jit-eval {e}" for e in C_SEMANTICS]))
+
+
+def _number(value: str) -> float:
+    if value in ("true", "false"):
+        return float(value == "true")
+    return float(int(value, 0)) if re.fullmatch(r"-?(0x[0-9a-f]+|\d+)", value) else float(value)
+
+
+@pytest.mark.parametrize("expr", C_SEMANTICS)
+def test_c_semantics_like_gcc(gcc_answers, c_transcript, expr):
+    gcc_type, gcc_value = gcc_answers[expr]
+    got = parse_result(c_transcript[f"jit-eval {expr}"])
+    assert got is not None, c_transcript[f"jit-eval {expr}"]
+    our_type, our_value = got
+    # LLDB spells the types of sizeof and _Bool its own way; the C type must agree.
+    assert our_type == gcc_type or (gcc_type, our_type) in {
+        ("unsigned long", "unsigned long"), ("_Bool", "bool")}
+    assert _number(our_value) == float(gcc_value)

@@ -1,0 +1,124 @@
+"""What a user sees around the results: errors with carets, a debuggee left as it was,
+no writable+executable memory, `$N` results, and lldb staying usable."""
+from __future__ import annotations
+
+import re
+
+import pexpect
+import pytest
+
+from lldbrun import LLDB, batch, parse_result
+
+STATE = ["register read --all", "frame variable", "memory read -s4 -fx -c8 &counter"]
+
+
+def test_errors_show_caret_and_leave_debuggee_untouched(values_exe):
+    bad = ["counter +* 2", "no_such_thing + 1", "origin.nope", "*counter", "add(1)",
+           "counter +", "(nope *)0", "1 +", "head->value.x", "add(1, 2", "\"open"]
+    blocks = batch(values_exe, STATE + [f"jit-eval {b}" for b in bad] + STATE)
+    n = len(STATE)
+    for (cmd_a, before), (cmd_b, after) in zip(blocks[:n], blocks[-n:]):
+        assert cmd_a == cmd_b and before == after, cmd_a
+    for expr, (_, out) in zip(bad, blocks[n:-n]):
+        assert "error: " in out, out
+        assert "Traceback" not in out
+        lines = out.splitlines()
+        caret = next(i for i, line in enumerate(lines) if re.fullmatch(r" *\^~*", line))
+        assert lines[caret - 1] == expr
+
+
+@pytest.mark.parametrize("expr, message, column, width", [
+    ("no_such_thing + 1", "use of undeclared identifier 'no_such_thing'", 0, 13),
+    ("counter + 1 +", "expected", 13, 1),
+    ("origin.nope", "no member named 'nope'", 7, 4),
+])
+def test_error_messages_and_caret_positions(values_exe, expr, message, column, width):
+    out = dict(batch(values_exe, [f"jit-eval {expr}"]))[f"jit-eval {expr}"]
+    lines = out.splitlines()
+    assert lines[0] == expr
+    assert lines[1] == " " * column + "^" + "~" * (width - 1)
+    assert message in lines[2] and lines[2].startswith("error: ")
+
+
+def test_registers_and_memory_unchanged_by_evaluation(values_exe):
+    commands = STATE + ["jit-eval add(counter, 1)", "jit-eval half(scale) * ratio",
+                        "jit-eval sum_list(head)", "jit-eval pick(0)", "jit-eval *null_ptr",
+                        "jit-eval lp.y + dlocal"] + STATE
+    blocks = batch(values_exe, commands)
+    n = len(STATE)
+    for (cmd_a, before), (cmd_b, after) in zip(blocks[:n], blocks[-n:]):
+        assert cmd_a == cmd_b and before == after, cmd_a
+    results = [out for cmd, out in blocks[n:-n]]
+    assert parse_result(results[0]) == ("int", "42")
+    assert parse_result(results[2]) == ("int", "60")
+    assert "error: " in results[4] and "SIGSEGV" in results[4]   # the crash is reported...
+    assert parse_result(results[5]) == ("double", "2.5")          # ...and the next one works
+
+
+def test_no_writable_executable_mapping(values_exe):
+    maps = "script print(open('/proc/%d/maps' % lldb.process.GetProcessID()).read())"
+    blocks = batch(values_exe, ["jit-eval add(counter, primes[2])", "jit-eval greeting",
+                                "jit-eval origin", maps])
+    assert parse_result(blocks[0][1]) == ("int", "46")
+    perms = [line.split()[1] for line in blocks[-1][1].splitlines()
+             if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line)]
+    assert len(perms) > 5 and "r-xp" in perms
+    assert not [p for p in perms if "w" in p and "x" in p]
+
+
+def test_results_persist_as_dollar_names(values_exe):
+    blocks = batch(values_exe, ["jit-eval counter", "jit-eval $0 + 1", "jit-eval origin",
+                                "jit-eval $2.y * 2", "jit-eval head", "jit-eval $4->next->value",
+                                "jit-eval $1 * $0"])
+    got = [parse_result(out) for _, out in blocks]
+    assert got[0] == ("int", "41") and got[1] == ("int", "42")
+    assert got[3] == ("double", "9") and got[5] == ("int", "20")
+    assert got[6] == ("int", str(42 * 41))
+    assert [out.split(" = ")[0].split(") ")[1] for _, out in blocks] == \
+        [f"${i}" for i in range(7)]
+
+
+def test_process_continues_normally_afterwards(values_exe):
+    blocks = batch(values_exe, ["jit-eval add(counter, 1)", "jit-eval *null_ptr",
+                                "jit-eval twice(param)", "continue"])
+    assert "exited with status = 0" in blocks[-1][1]
+    assert "4 7 82 1.25 1.5" in blocks[-1][1]   # what the program prints, undisturbed
+
+
+def test_without_a_process_is_a_clear_error(values_exe):
+    blocks = batch(values_exe, ["jit-eval 1 + 2"], stop_at=None)
+    out = blocks[0][1]
+    assert "error:" in out and "Traceback" not in out
+
+
+def test_interactive_session(values_exe):
+    child = pexpect.spawn(LLDB, ["--no-lldbinit", "--no-use-colors", str(values_exe)],
+                          encoding="utf-8", timeout=60, cwd=str(values_exe.parent))
+    try:
+        prompt = "(jit) "
+        child.expect_exact("(lldb) ")
+        child.sendline(f"settings set prompt '{prompt}'")
+        child.expect_exact(prompt)
+        for command in ["command script import lldb_jit",
+                        f'breakpoint set -p "break here" -f {values_exe.name}.c', "run"]:
+            child.sendline(command)
+            child.expect_exact(prompt)
+        child.sendline("jit-eval counter + local * 2")
+        child.expect(r"\(int\) \$0 = 61")
+        child.expect_exact(prompt)
+        child.sendline("jit-eval -- pt->")
+        child.expect_exact("error: ")
+        child.expect_exact(prompt)
+        child.sendline("jit-eval --time -- add(counter, 1)")
+        child.expect(r"\(int\) \$1 = 42")
+        child.expect(r"time \(ms\): parse .* total")
+        child.expect_exact(prompt)
+        child.sendline("help jit-eval")
+        child.expect_exact("jit-eval [OPTIONS] -- EXPR")
+        child.expect_exact(prompt)
+        child.sendline("frame variable local")
+        child.expect(r"\(int\) local = 10")
+        child.expect_exact(prompt)
+        assert "Traceback" not in child.before
+    finally:
+        child.close(force=True)
