@@ -73,7 +73,10 @@ class TypeConverter:
             ty = ct.func_type(self.convert(t.GetFunctionReturnType()), params,
                               variadic=name.rstrip().endswith("...)"))
         else:
-            basic = _BASIC.get(t.GetUnqualifiedType().GetBasicType())
+            unqualified = t.GetUnqualifiedType()
+            basic = _BASIC.get(unqualified.GetBasicType())
+            if basic is ct.ty_schar and unqualified.GetName() == "char":
+                basic = ct.ty_char   # LLDB calls DWARF's plain `char` a signed char
             if basic is None:
                 raise TypeError(f"type '{name}' is not supported")
             ty = basic

@@ -141,7 +141,7 @@ class IRGenerator:
     def alloca(self, ty: CType, name: str) -> ir.Value:
         slot = self.entry_builder.alloca(self.lltype(ty), name=name)
         slot.align = max(strip_typedefs(ty).align, 1)
-        return slot
+        return opaque(slot)
 
     def local_addr(self, var: A.LocalVar) -> ir.Value:
         if id(var) not in self.locals:
@@ -415,7 +415,7 @@ class IRGenerator:
         lhs_bb = b.block
         rhs_bb = self.func.append_basic_block("and.rhs" if is_and else "or.rhs")
         end_bb = self.func.append_basic_block("and.end" if is_and else "or.end")
-        b.cbranch(lhs, rhs_bb, end_bb) if is_and else b.cbranch(lhs, end_bb, rhs_bb)
+        b.cbranch(lhs, *((rhs_bb, end_bb) if is_and else (end_bb, rhs_bb)))
         b.position_at_end(rhs_bb)
         rhs = self.truth(self.gen(node.rhs), node.rhs.ty)
         rhs_end = b.block
@@ -522,9 +522,9 @@ class IRGenerator:
         return (self.builder.zext if unsigned else self.builder.sext)(value, to, "ext")
 
 
-def opaque(value: ir.GlobalValue) -> ir.GlobalValue:
-    """llvmlite gives global variables typed pointer types, which its builder checks
-    stores and GEPs against; all our data addresses are plain `ptr`."""
+def opaque(value: ir.Value) -> ir.Value:
+    """llvmlite gives global variables and allocas typed pointer types, which its
+    builder checks stores and GEPs against; all our data addresses are plain `ptr`."""
     value.type = ptr
     return value
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import CompileError
 from .ast import Block
 from .check import Checker
 from .ctype import CType
@@ -29,7 +30,6 @@ def analyze(source: str, provider: TypeProvider) -> Program:
     """Parse and check `source`; raises CompileError on bad input."""
     stmts = parse(source, provider)
     if not stmts:
-        from ..errors import CompileError
         raise CompileError(0, len(source), "empty expression")
     checker = Checker(provider)
     body, result_type = checker.program(stmts, source)

@@ -57,6 +57,8 @@ class Checker:
             expr = last.expr
             if is_function(expr.ty):
                 expr = self.decay(expr)
+            if is_record(expr.ty) and strip_typedefs(expr.ty).members is None:
+                error(expr, f"expression has incomplete type {describe(expr.ty)}")
             body[-1] = A.Result(last.offset, last.length, expr)
             result_type = expr.ty
         for ret in self.returns:
@@ -320,6 +322,8 @@ class Checker:
         if not (is_lvalue(operand) or is_function(operand.ty)):
             error(node, f"cannot take the address of an rvalue of type "
                         f"{describe(operand.ty)}")
+        if is_function(operand.ty):
+            return self.decay(operand)  # &f is f's address, as f itself is
         return A.Unary(node.offset, node.length, Op.ADDR, operand,
                        ty=pointer_to(operand.ty))
 

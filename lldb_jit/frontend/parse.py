@@ -56,6 +56,9 @@ SPECIFIER_TYPES = {
 QUALIFIERS = frozenset({"const", "volatile", "restrict", "__restrict", "__const",
                         "__volatile"})
 TYPE_KEYWORDS = frozenset(SPECIFIER_BITS) | QUALIFIERS | {"struct", "union", "enum"}
+STATEMENT_RULES = {"return": "return_stmt", "if": "if_stmt", "for": "for_stmt",
+                   "while": "while_stmt", "do": "do_stmt", "break": "jump_stmt",
+                   "continue": "jump_stmt", "{": "compound_stmt"}
 UNSUPPORTED_SPECIFIERS = frozenset({"typedef", "static", "extern", "auto", "register",
                                     "inline", "_Alignof", "_Static_assert", "typeof",
                                     "__typeof__"})
@@ -143,12 +146,9 @@ class Parser:
     #      | "{" compound-stmt
     #      | expr-stmt
     def stmt(self) -> A.Node:
-        start = self.tok.offset
-        handler = {"return": self.return_stmt, "if": self.if_stmt, "for": self.for_stmt,
-                   "while": self.while_stmt, "do": self.do_stmt, "break": self.jump_stmt,
-                   "continue": self.jump_stmt, "{": self.compound_stmt}
-        if self.tok.kind in (TK.KEYWORD, TK.PUNCT) and self.tok.text in handler:
-            return handler[self.tok.text](start)
+        tok = self.tok
+        if tok.kind in (TK.KEYWORD, TK.PUNCT) and tok.text in STATEMENT_RULES:
+            return getattr(self, STATEMENT_RULES[tok.text])(tok.offset)
         return self.expr_stmt()
 
     def return_stmt(self, start: int) -> A.Node:

@@ -29,6 +29,8 @@ COMMON_SECTION = "$__COMMON"
 PERMS = ("rx", "rw")  # allocation order
 _UNWIND_SECTIONS = (".eh_frame", ".eh_frame_hdr", ".gcc_except_table")
 _MAX_ADDRESS = 1 << 64
+MAX_ALIGN = 1 << 16  # larger alignments in an expression's object mean a corrupt file
+MAX_ZERO_FILL = 1 << 28  # .bss and COMMON together; more means a corrupt file
 
 
 @dataclass
@@ -50,6 +52,14 @@ Allocator = Callable[[int, int, str], int]
 
 def _align_up(value: int, align: int) -> int:
     return (value + align - 1) // align * align
+
+
+def _check_align(align: int, what: str) -> int:
+    """A power-of-two alignment (0 means 1), or LinkError."""
+    align = max(1, align)
+    if align & (align - 1) or align > MAX_ALIGN:
+        raise LinkError(f"{what} has a bad alignment {align:#x}")
+    return align
 
 
 def _section_perm(sec: Section) -> str | None:
@@ -154,16 +164,26 @@ class _Linker:
         self.blocks: dict[int, Block] = {}  # section index -> block
         self.symbols: list[LinkSymbol | None] = []  # by symbol index; None until needed
         self.externals: dict[str, LinkSymbol] = {}
+        self.zero_filled = 0
 
     # -- graph building --------------------------------------------------------
+
+    def zero_fill(self, size: int, what: str) -> bytes:
+        self.zero_filled += size
+        if self.zero_filled > MAX_ZERO_FILL:
+            raise LinkError(f"{what}: {size:#x} bytes of zero-initialized data is too much")
+        return bytes(size)
 
     def build_blocks(self) -> None:
         for sec in self.elf.sections:
             perm = _section_perm(sec)
             if perm is None:
                 continue
-            data = bytearray(sec.size) if sec.type == SHT_NOBITS else bytearray(sec.data)
-            self.blocks[sec.index] = Block(sec.name, perm, max(1, sec.addralign), data)
+            what = f"section '{sec.name}'"
+            align = _check_align(sec.addralign, what)
+            data = bytearray(self.zero_fill(sec.size, what) if sec.type == SHT_NOBITS
+                             else sec.data)
+            self.blocks[sec.index] = Block(sec.name, perm, align, data)
 
     def build_symbols(self) -> None:
         """Defined symbols now (COMMON ones need space before layout); undefined ones
@@ -177,9 +197,11 @@ class _Linker:
             elif sym.shndx == SHN_ABS:
                 link_sym = LinkSymbol(sym.name, None, sym.value)
             elif sym.shndx == SHN_COMMON:
-                align = max(1, sym.value)
+                what = f"COMMON symbol '{sym.name}'"
+                align = _check_align(sym.value, what)
                 offset = _align_up(len(self.common.data), align)
-                self.common.data += bytes(offset + sym.size - len(self.common.data))
+                self.common.data += self.zero_fill(offset + sym.size - len(self.common.data),
+                                                   what)
                 self.common.align = max(self.common.align, align)
                 link_sym = LinkSymbol(sym.name, self.common, offset)
             elif sym.shndx != SHN_UNDEF and sym.shndx < SHN_LORESERVE:

@@ -25,17 +25,18 @@ def batch(exe: Path, commands: list[str], stop_at: str | None = "break here",
           timeout: float = 120) -> list[tuple[str, str]]:
     """Run `commands` in one lldb session stopped at the line holding `stop_at`;
     returns (command, output) for each command, in order."""
-    script = ["settings set interpreter.stop-command-source-on-error false",
-              "command script import lldb_jit"]
+    script = ["command script import lldb_jit"]
     if stop_at:
         script += [f'breakpoint set -p "{stop_at}" -f {exe.name}.c', "run"]
     script += commands
     cmdfile = exe.parent / f"{exe.name}.{os.getpid()}.lldb"
     cmdfile.write_text("\n".join(script) + "\n")
-    proc = subprocess.run([LLDB, "--no-lldbinit", "--no-use-colors", "-b", "-s", str(cmdfile),
-                           str(exe)], capture_output=True, text=True, timeout=timeout,
-                          cwd=exe.parent)
-    blocks = split_transcript(proc.stdout + proc.stderr, script)
+    # the setting must come before the file is sourced, or the first error ends it
+    proc = subprocess.run([LLDB, "--no-lldbinit", "--no-use-colors", "-b",
+                           "-O", "settings set interpreter.stop-command-source-on-error false",
+                           "-s", str(cmdfile), str(exe)], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=timeout, cwd=exe.parent)
+    blocks = split_transcript(proc.stdout, script)
     return blocks[len(script) - len(commands):]
 
 

@@ -39,7 +39,7 @@ SAME_AS_LLDB = [
     # casts and the conditional operator
     "(char)65", "(unsigned char)200", "(short)-3", "(long)counter * 100000000",
     "(double)counter / 2", "(int)scale", "(unsigned)-1", "(float)1 / 3", "(signed char)-1",
-    "(char *)name", "(struct point *)&origin", "counter > 40 ? 100 : 200",
+    "(char *)name", "(point_t *)&origin", "counter > 40 ? 100 : 200",
     "scale > 2 ? scale : 0.0", "(long)primes[5] << 40",
 ]
 

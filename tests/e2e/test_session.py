@@ -3,6 +3,7 @@ no writable+executable memory, `$N` results, and lldb staying usable."""
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pexpect
 import pytest
@@ -43,7 +44,7 @@ def test_error_messages_and_caret_positions(values_exe, expr, message, column, w
 def test_registers_and_memory_unchanged_by_evaluation(values_exe):
     commands = STATE + ["jit-eval add(counter, 1)", "jit-eval half(scale) * ratio",
                         "jit-eval sum_list(head)", "jit-eval pick(0)", "jit-eval *null_ptr",
-                        "jit-eval lp.y + dlocal"] + STATE
+                        "jit-eval lp.y + dlocal", "expression -- lp.y + dlocal"] + STATE
     blocks = batch(values_exe, commands)
     n = len(STATE)
     for (cmd_a, before), (cmd_b, after) in zip(blocks[:n], blocks[-n:]):
@@ -52,7 +53,7 @@ def test_registers_and_memory_unchanged_by_evaluation(values_exe):
     assert parse_result(results[0]) == ("int", "42")
     assert parse_result(results[2]) == ("int", "60")
     assert "error: " in results[4] and "SIGSEGV" in results[4]   # the crash is reported...
-    assert parse_result(results[5]) == ("double", "2.5")          # ...and the next one works
+    assert parse_result(results[5]) == parse_result(results[6])   # ...and the next one works
 
 
 def test_no_writable_executable_mapping(values_exe):
@@ -82,7 +83,8 @@ def test_process_continues_normally_afterwards(values_exe):
     blocks = batch(values_exe, ["jit-eval add(counter, 1)", "jit-eval *null_ptr",
                                 "jit-eval twice(param)", "continue"])
     assert "exited with status = 0" in blocks[-1][1]
-    assert "4 7 82 1.25 1.5" in blocks[-1][1]   # what the program prints, undisturbed
+    alone = subprocess.run([str(values_exe)], capture_output=True, text=True).stdout
+    assert alone and alone in blocks[-1][1]   # it prints what it prints without us
 
 
 def test_without_a_process_is_a_clear_error(values_exe):

@@ -183,6 +183,7 @@ ERRORS = [
     ("int a[2] = 0;", 11, 1, "initializing an array is not supported yet"),
     ("struct S t = 1;", 13, 1,
      "initializing 'struct S' with an expression of incompatible type 'int'"),
+    ("*op", 0, 3, "expression has incomplete type 'struct opaque'"),
     ("break;", 0, 6, "'break' statement not in loop statement"),
     ("if (x) continue;", 7, 9, "'continue' statement not in loop statement"),
     ("if (st) 1;", 4, 2, "statement requires expression of scalar type ('struct S' "
