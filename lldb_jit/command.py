@@ -58,21 +58,27 @@ def _parser() -> argparse.ArgumentParser:
 def split_command(command: str) -> tuple[str, str]:
     """Raw like `expression`: options before ` -- `, the expression after it verbatim.
     Without `--` the whole line is the expression (so `jit-eval -x` negates x)."""
-    stripped = command.strip()
-    if stripped.startswith("-"):
-        if stripped == "--":
-            return "", ""
-        if stripped.endswith(" --"):
-            return stripped[:-3], ""
-        head, sep, tail = command.partition(" -- ")
-        if sep:
-            return head, tail
+    text = command.lstrip()
+    if not text.startswith("-"):
+        return "", command
+    if text.rstrip() == "--" or text.startswith("-- "):
+        return "", text[3:]
+    head, sep, tail = text.partition(" -- ")
+    if sep:
+        return head, tail
+    if text.rstrip().endswith(" --"):
+        return text.rstrip()[:-3], ""
     return "", command
 
 
+_PARSER = _parser()
+
+
 def parse_options(text: str) -> tuple[Options, bool]:
+    if not text.strip():
+        return Options(), False
     try:
-        args = _parser().parse_args(shlex.split(text))
+        args = _PARSER.parse_args(shlex.split(text))
     except (ValueError, argparse.ArgumentError) as e:
         raise JitError(str(e)) from None
     if args.timeout < 0:

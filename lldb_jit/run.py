@@ -41,16 +41,12 @@ class Registers:
         for name, value in values.items():
             self._write(name, value)
 
-    def write_and_flush(self, name: str, value: int) -> None:
-        """Write the register with LLDB's `register write` command, which also throws
-        away the thread's cached stack frames (SBValue.SetData does not). Run inside our
-        command, it acts on that command's thread: the one we ran on."""
-        self._write(name, value)
-        interpreter = self.thread.GetProcess().GetTarget().GetDebugger().GetCommandInterpreter()
-        result = lldb.SBCommandReturnObject()
-        interpreter.HandleCommand(f"register write {name} {value:#x}", result, False)
-        if not result.Succeeded():
-            raise ExecError(f"cannot write register {name}: {result.GetError().strip()}")
+    def set_pc(self, pc: int) -> None:
+        """Write the PC through frame 0, which also moves LLDB's frame 0 there (a plain
+        register write leaves the thread's cached frame at the trap); the older frames
+        are unwound from it afresh when asked for."""
+        if not self.frame.SetPC(pc):
+            raise ExecError(f"cannot set the PC back to {pc:#x}")
 
     def _write(self, name: str, value: int) -> None:
         reg = self.frame.FindRegister(name)
@@ -61,40 +57,63 @@ class Registers:
                             f"{error.GetCString() or 'no such register'}")
 
 
-def call(thread: lldb.SBThread, abi, trampoline: int, entry: int, args: list[int],
-         memory, timeout: float = DEFAULT_TIMEOUT) -> None:
-    """Run `entry(*args)` on `thread` through the trampoline at `trampoline`. Raises
-    ExecError if it does not return; the registers are as they were in every case."""
+def call(thread: lldb.SBThread, abi, trampoline: int, entry: int, block: bytes,
+         result: int, memory, timeout: float = DEFAULT_TIMEOUT,
+         before: dict[str, int] | None = None) -> dict[str, int]:
+    """Run `entry(&block, result)` on `thread` through the trampoline at `trampoline`;
+    the argument block goes on the thread's stack. Raises ExecError if the code does not
+    return; the registers are as they were in every case. `before` may give the general
+    registers as the caller knows them to be at this stop; they are returned, for the
+    next call at the same stop."""
     process = thread.GetProcess()
     if process.GetState() != lldb.eStateStopped:
         raise ExecError("the process must be stopped")
     regs = Registers(thread)
-    before = regs.read(abi.CHECKED_REGISTERS)
-    entry_sp, stack = abi.prepare_call(before[abi.SP], entry, args)
+    if before is None:
+        before = regs.read(abi.CHECKED_REGISTERS)
+    entry_sp, stack = abi.prepare_call(before[abi.SP], entry, block, result)
     try:
         memory.read(entry_sp - abi.STACK_NEEDED, 1)
     except ExecError:
         raise ExecError("the thread's stack has no room to run the expression") from None
     memory.write(entry_sp, stack)
     problem = None
+    restored = False      # did the trampoline's restore path run to its trap?
     try:
         regs.write({abi.SP: entry_sp, abi.PC: trampoline})
         problem = _run_to_trap(regs, abi, trampoline, timeout)
+        restored = problem is None
         if problem is not None:
             regs.write(abi.recovery_registers(entry_sp, trampoline))
-            if _run_to_trap(regs, abi, trampoline, 0, suppress=True) is not None:
+            restored = _run_to_trap(regs, abi, trampoline, 0, suppress=True) is None
+            if not restored:
                 problem += "; the thread could not run the register restore path"
     finally:
         if process.GetState() == lldb.eStateStopped:
-            regs.write({abi.SP: before[abi.SP]})
-            regs.write_and_flush(abi.PC, before[abi.PC])
-            regs.refresh()
-            after = regs.read(abi.CHECKED_REGISTERS)
-            changed = {name: value for name, value in before.items() if after[name] != value}
-            if changed:
-                regs.write(changed)
+            _put_back(regs, abi, memory, entry_sp, before, restored)
     if problem is not None:
         raise ExecError(problem)
+    return before
+
+
+def _put_back(regs: Registers, abi, memory, entry_sp: int, before: dict[str, int],
+              restored: bool) -> None:
+    """SP and PC as they were, and every general register checked against `before`.
+    When the trampoline restored them, what it popped is in memory: one read checks
+    them all (the code could have scribbled over that stack)."""
+    regs.write({abi.SP: before[abi.SP]})
+    if restored:
+        raw = memory.read(entry_sp - abi.SAVED_BYTES, abi.SAVED_BYTES)
+        after = {name: int.from_bytes(raw[i * 8:i * 8 + 8], abi.BYTE_ORDER)
+                 for i, name in enumerate(abi.PUSHED_REGISTERS)}
+        after["rflags"] = regs.read(["rflags"])["rflags"]   # popf may not set every bit
+    else:
+        after = regs.read(abi.CHECKED_REGISTERS)
+    changed = {name: value for name, value in before.items()
+               if name not in (abi.PC, abi.SP) and after.get(name, value) != value}
+    if changed:
+        regs.write(changed)
+    regs.set_pc(before[abi.PC])
 
 
 def _run_to_trap(regs: Registers, abi, trampoline: int, timeout: float,

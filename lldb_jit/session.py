@@ -70,6 +70,8 @@ class Session:
         self.next_result = 0
         self._trampoline: int | None = None
         self._code: OrderedDict[tuple, _Code] = OrderedDict()
+        self._stop: tuple | None = None     # the stop that _stop_facts describe
+        self._stop_facts: dict = {}
 
     @property
     def trampoline(self) -> int:
@@ -80,7 +82,25 @@ class Session:
             self._trampoline = address
         return self._trampoline
 
+    def _facts_for(self, frame: lldb.SBFrame) -> dict:
+        """What we learnt at this stop (registers, where the locals are): still true
+        while the process has not stopped anew except for our own calls, which leave
+        every register as it was."""
+        stop = (self.process.GetStopID(), frame.GetThread().GetThreadID(), frame.GetFrameID())
+        if stop != self._stop:
+            self._stop_facts = {"locals": {}}
+        self._stop = stop
+        return self._stop_facts
+
     def evaluate(self, frame: lldb.SBFrame, source: str, options: Options) -> Outcome:
+        facts = self._facts_for(frame)
+        try:
+            return self._evaluate(frame, source, options, facts)
+        finally:   # our calls stopped the process: the facts now belong to that stop
+            self._stop = (self.process.GetStopID(),) + self._stop[1:]
+
+    def _evaluate(self, frame: lldb.SBFrame, source: str, options: Options,
+                  facts: dict) -> Outcome:
         clock = _Clock()
         dumps: list[tuple[str, str]] = []
         provider = FrameProvider(self.target, frame, self.types, self.persistent)
@@ -95,14 +115,15 @@ class Session:
                 self._remember(key, code, scope)
             else:
                 self._code.move_to_end(key)
-            frame_block = self._frame_block(program, provider, scope)
+            block = self._frame_block(program, provider, scope, facts["locals"])
             result_address = 0
             if program.result_type is not None:
                 ty = program.result_type
                 result_address = scope.allocate(ty.size, max(ty.align, 1), "rw")
             clock.lap("load")
-            run.call(frame.GetThread(), self.abi, self.trampoline, code.entry,
-                     [frame_block, result_address], self.heap, options.timeout)
+            facts["registers"] = run.call(
+                frame.GetThread(), self.abi, self.trampoline, code.entry, block,
+                result_address, self.heap, options.timeout, before=facts.get("registers"))
             clock.lap("run")
             text = ""
             if program.result_type is not None:
@@ -137,7 +158,8 @@ class Session:
             for perm, address in old.blocks:
                 self.heap.free(perm, address)
 
-    def _frame_block(self, program, provider: FrameProvider, scope: Scope) -> int:
+    def _frame_block(self, program, provider: FrameProvider, scope: Scope,
+                     local_addresses: dict[str, int]) -> bytes:
         """The argument block: one pointer per frame object the expression uses."""
         ptr = self.target.GetAddressByteSize()
         slots = []
@@ -145,21 +167,22 @@ class Session:
             if sym.kind is SymKind.PERSISTENT:
                 slots.append(self.persistent[sym.name].address)
             elif sym.kind is SymKind.LOCAL:
-                slots.append(self._local_address(provider.locals[sym.name], scope))
+                address = local_addresses.get(sym.name)
+                if address is None:
+                    value = provider.locals[sym.name]
+                    address = value.GetLoadAddress()
+                    if address == lldb.LLDB_INVALID_ADDRESS:
+                        address = self._copy_of(value, scope)
+                    else:
+                        local_addresses[sym.name] = address
+                slots.append(address)
             else:
                 raise ExecError(f"'{sym.name}' cannot be reached from the expression yet")
-        if not slots:
-            return 0
-        block = scope.allocate(ptr * len(slots), ptr, "rw")
         order = "little" if self.process.GetByteOrder() == lldb.eByteOrderLittle else "big"
-        self.heap.write(block, b"".join(s.to_bytes(ptr, order) for s in slots))
-        return block
+        return b"".join(s.to_bytes(ptr, order) for s in slots)
 
-    def _local_address(self, value: lldb.SBValue, scope: Scope) -> int:
-        address = value.GetLoadAddress()
-        if address != lldb.LLDB_INVALID_ADDRESS:
-            return address
-        # A variable living in a register (optimized code): hand the code a copy.
+    def _copy_of(self, value: lldb.SBValue, scope: Scope) -> int:
+        """A variable living in a register (optimized code): hand the code a copy."""
         data = value.GetData()
         raw = bytes(data.ReadRawData(lldb.SBError(), 0, data.GetByteSize()) or b"")
         if len(raw) != value.GetByteSize():

@@ -19,6 +19,7 @@ Pure data and arithmetic: lldb_jit/run.py applies it.
 from __future__ import annotations
 
 NAME = "x86_64"
+BYTE_ORDER = "little"
 PC, SP, FP = "rip", "rsp", "rbp"
 RED_ZONE = 128
 STACK_ALIGN = 16
@@ -110,13 +111,19 @@ SAVED_BYTES = 16 * 8         # the 16 pushes: FP = entry SP - SAVED_BYTES
 STACK_NEEDED = 16 * 1024     # below SP: the pushes, the xsave area, the expression's frame
 
 
-def prepare_call(sp: int, entry: int, args: list[int]) -> tuple[int, bytes]:
-    """The SP to enter the trampoline with, and the bytes to write there."""
-    if len(args) != 2:
-        raise ValueError("the trampoline passes exactly two arguments")
-    new_sp = (sp - RED_ZONE - 8 * 3) & ~(STACK_ALIGN - 1)
-    words = [entry, *args]
-    return new_sp, b"".join(w.to_bytes(8, "little") for w in words)
+# What the pushes leave from SAVED_BYTES below the entry SP upwards, in memory order.
+PUSHED_REGISTERS = ("r15", "r14", "r13", "r12", "r11", "r10", "r9", "r8",
+                    "rbp", "rdi", "rsi", "rdx", "rcx", "rbx", "rax", "rflags")
+
+
+def prepare_call(sp: int, entry: int, block: bytes, result: int) -> tuple[int, bytes]:
+    """The SP to enter the trampoline with, and the bytes to write there: the entry
+    point, the two arguments (the argument block's address and the result's) and the
+    argument block itself, just above them, below the red zone."""
+    size = 8 * 3 + len(block)
+    new_sp = (sp - RED_ZONE - size) & ~(STACK_ALIGN - 1)
+    words = [entry, new_sp + 24 if block else 0, result]
+    return new_sp, b"".join(w.to_bytes(8, "little") for w in words) + block
 
 
 def recovery_registers(entry_sp: int, trampoline: int) -> dict[str, int]:

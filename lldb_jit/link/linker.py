@@ -216,6 +216,9 @@ class _Linker:
         if link_sym is not None:
             return link_sym
         sym = self.elf.symbols[index]
+        if index == 0:  # no symbol: S = 0, the addend is the whole value
+            link_sym = self.symbols[0] = LinkSymbol("<none>", None, 0)
+            return link_sym
         if sym.shndx != SHN_UNDEF:
             name = sym.name or self.elf.section(sym.shndx).name
             raise LinkError(f"relocation in section '{where}' against '{name}', which is in a "

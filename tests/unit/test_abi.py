@@ -34,12 +34,25 @@ def test_trampoline_bytes_are_its_assembly():
 
 
 def test_prepare_call_aligns_and_skips_red_zone():
-    sp, data = x86_64.prepare_call(0x7FFFFFFFE123, 0x1000, [0x2000, 0x3000])
+    block = (0x4000).to_bytes(8, "little") + (0x5000).to_bytes(8, "little")
+    sp, data = x86_64.prepare_call(0x7FFFFFFFE123, 0x1000, block, 0x3000)
     assert sp % 16 == 0
-    assert sp + 24 <= 0x7FFFFFFFE123 - x86_64.RED_ZONE
-    assert [int.from_bytes(data[i:i + 8], "little") for i in (0, 8, 16)] == [0x1000, 0x2000, 0x3000]
-    # after the 17 pushes the call instruction runs with SP 16-aligned (the area is 64-aligned)
-    assert (sp - x86_64.SAVED_BYTES) % 8 == 0
+    assert sp + len(data) <= 0x7FFFFFFFE123 - x86_64.RED_ZONE
+    assert [int.from_bytes(data[i:i + 8], "little") for i in (0, 8, 16)] == \
+        [0x1000, sp + 24, 0x3000]
+    assert data[24:] == block
+    assert x86_64.prepare_call(0x7FFFFFFFE123, 0x1000, b"", 0)[1][8:16] == bytes(8)
+
+
+def test_pushed_registers_match_the_pushes():
+    pushes = []
+    for words in (line.split() for line in x86_64.TRAMPOLINE_ASM.splitlines()):
+        if words[:1] == ["pushfq"]:
+            pushes.append("rflags")
+        elif words[:1] == ["pushq"]:
+            pushes.append(words[1].lstrip("%"))
+    assert list(reversed(pushes)) == list(x86_64.PUSHED_REGISTERS)
+    assert len(pushes) * 8 == x86_64.SAVED_BYTES
 
 
 def test_recovery_points_at_restore_path():

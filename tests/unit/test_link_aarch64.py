@@ -9,11 +9,11 @@ import struct
 import pytest
 
 from lldb_jit.errors import LinkError
-from lldb_jit.link import LinkedImage, link
-from lldb_jit.link.elf import read_elf
+from lldb_jit.link import LinkedImage
 from lldb_jit.link.aarch64 import ADRP_X16, BR_X16, LDR_X16_X16, R_AARCH64_NAMES
+from lldb_jit.link.elf import read_elf
 from test_link_support import (
-    AARCH64, FAR, PROGRAM, RW_BASE, RX_BASE, FakeMemory, Resolver, compile_ir, read_u32,
+    AARCH64, FAR, PROGRAM, RW_BASE, RX_BASE, FakeMemory, compile_ir, link_with, read_u32,
     read_u64, relocation_offsets, relocations, section_address, segment_bytes, with_reloc,
 )
 
@@ -28,10 +28,6 @@ def obj() -> bytes:
 
 def fixups(o: bytes, section: str = ".rela.text") -> dict[str, list[int]]:
     return relocation_offsets(o, section, R_AARCH64_NAMES)
-
-
-def do_link(o: bytes, externals: dict[str, int], mem: FakeMemory | None = None) -> LinkedImage:
-    return link(o, Resolver(externals), mem or FakeMemory())
 
 
 def sext(value: int, bits: int) -> int:
@@ -70,7 +66,7 @@ def test_calls_near_direct_far_through_stub():
     f = fixups(o)
     text = None
     for where, direct in ((NEAR_CODE, True), (MID_CODE, False), (FAR, False)):
-        image = do_link(o, {"abs": where, "puts": FAR, "ext_g": FAR})
+        image = link_with(o, {"abs": where, "puts": FAR, "ext_g": FAR})
         text = section_address(image, o, ".text")
         [call] = f["R_AARCH64_CALL26 abs"]
         dest = bl_target(image, text + call)
@@ -83,7 +79,7 @@ def test_calls_near_direct_far_through_stub():
 def test_got_load_and_page_references():
     o = obj()
     f = fixups(o)
-    image = do_link(o, {"abs": FAR, "puts": FAR, "ext_g": FAR + 0x40})
+    image = link_with(o, {"abs": FAR, "puts": FAR, "ext_g": FAR + 0x40})
     text = section_address(image, o, ".text")
     [page] = f["R_AARCH64_ADR_GOT_PAGE ext_g"]
     [lo12] = f["R_AARCH64_LD64_GOT_LO12_NC ext_g"]
@@ -127,7 +123,7 @@ def test_scaled_load_offsets(reloc, symbol, scale):
     o = compile_ir(SIZED_LOADS, triple=AARCH64)
     f = fixups(o)
     # Place .data so that the page offsets are not zero.
-    image = do_link(o, {}, FakeMemory(rw=RW_BASE + 0x7F0))
+    image = link_with(o, {}, FakeMemory(rw=RW_BASE + 0x7F0))
     text = section_address(image, o, ".text")
     # One ADRP per global, all to the same page here.
     [page] = {adrp_page(image, text + p) for p in f["R_AARCH64_ADR_PREL_PG_HI21 .data"]}
@@ -137,7 +133,7 @@ def test_scaled_load_offsets(reloc, symbol, scale):
 
 
 def test_function_pointer_table_abs64():
-    image = do_link(obj(), {"abs": FAR, "puts": FAR + 4, "ext_g": FAR})
+    image = link_with(obj(), {"abs": FAR, "puts": FAR + 4, "ext_g": FAR})
     table = image.symbols["table"]
     assert [read_u64(image, table + 8 * i) for i in range(3)] == [
         FAR, image.symbols["helper"], FAR + 4]
@@ -150,7 +146,7 @@ def test_opcode_is_checked_before_patching():
     struct.pack_into("<I", o, text_offset + call, NOP)
     with pytest.raises(LinkError, match=r"R_AARCH64_CALL26 against symbol 'abs'.*"
                                         r"section '.text'.*0xd503201f is not B or BL"):
-        do_link(bytes(o), {"abs": NEAR_CODE, "puts": FAR, "ext_g": FAR})
+        link_with(bytes(o), {"abs": NEAR_CODE, "puts": FAR, "ext_g": FAR})
 
 
 def test_page21_out_of_range():
@@ -158,7 +154,7 @@ def test_page21_out_of_range():
     mem = FakeMemory(rw=RX_BASE + (8 << 30))
     with pytest.raises(LinkError, match=r"R_AARCH64_ADR_PREL_PG_HI21 against symbol "
                                         r"'.bss'.*section '.text'.*int21"):
-        do_link(obj(), {"abs": FAR, "puts": FAR, "ext_g": FAR}, mem)
+        link_with(obj(), {"abs": FAR, "puts": FAR, "ext_g": FAR}, mem)
 
 
 def test_misaligned_ldst_offset_is_an_error():
@@ -167,10 +163,10 @@ def test_misaligned_ldst_offset_is_an_error():
                  if R_AARCH64_NAMES[r.type] == "R_AARCH64_LDST32_ABS_LO12_NC")
     o = with_reloc(o, ".rela.text", index, addend=2)
     with pytest.raises(LinkError, match="not a multiple of the 4-byte access size"):
-        do_link(o, {"abs": FAR, "puts": FAR, "ext_g": FAR})
+        link_with(o, {"abs": FAR, "puts": FAR, "ext_g": FAR})
 
 
 def test_unknown_relocation_is_named():
     o = with_reloc(obj(), ".rela.text", 0, rtype=280)  # CONDBR19
     with pytest.raises(LinkError, match="unsupported AArch64 relocation R_AARCH64_CONDBR19"):
-        do_link(o, {"abs": FAR, "puts": FAR, "ext_g": FAR})
+        link_with(o, {"abs": FAR, "puts": FAR, "ext_g": FAR})

@@ -91,7 +91,8 @@ def test_every_truncation_is_a_clean_error():
             link(obj[:cut], externals, FakeMemory())
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1,
                 max_size=8))
 def test_corrupted_objects_fail_cleanly(edits):

@@ -8,6 +8,7 @@ import struct
 
 import llvmlite.binding as llvm
 
+from lldb_jit.link import link
 from lldb_jit.link.elf import read_elf
 
 X86_64 = "x86_64-unknown-linux-gnu"
@@ -91,6 +92,11 @@ class Resolver:
     def __call__(self, name: str) -> int | None:
         self.asked.append(name)
         return self.table.get(name)
+
+
+def link_with(obj: bytes, externals: dict[str, int], mem: FakeMemory | None = None):
+    """link() with externals from a dict and fake memory."""
+    return link(obj, Resolver(externals), mem or FakeMemory())
 
 
 def segment_bytes(image, address: int, size: int) -> bytes:

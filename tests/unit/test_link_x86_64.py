@@ -11,12 +11,14 @@ from lldb_jit.link import LinkedImage, link
 from lldb_jit.link.elf import SHN_ABS, STB_WEAK
 from lldb_jit.link.x86_64 import POINTER_JUMP_STUB, R_X86_64_NAMES
 from test_link_support import (
-    FAR, PROGRAM, RW_BASE, RX_BASE, FakeMemory, Resolver, compile_ir, read_i32, read_u64,
-    relocation_offsets, relocations, section_address, segment_bytes, with_reloc, with_symbol,
+    FAR, PROGRAM, RW_BASE, RX_BASE, FakeMemory, Resolver, compile_ir, link_with, read_i32,
+    read_u64, relocation_offsets, relocations, section_address, segment_bytes, with_reloc,
+    with_symbol,
 )
 
 NEAR_CODE = RX_BASE + 0x40000000  # 1 GiB above the code: reachable by a rel32
 NEAR_DATA = RX_BASE + 0x300000
+
 
 def obj(codemodel: str = "small") -> bytes:
     return compile_ir(PROGRAM, codemodel=codemodel)
@@ -24,10 +26,6 @@ def obj(codemodel: str = "small") -> bytes:
 
 def fixups(o: bytes, section: str = ".rela.text") -> dict[str, list[int]]:
     return relocation_offsets(o, section, R_X86_64_NAMES)
-
-
-def do_link(o: bytes, externals: dict[str, int], mem: FakeMemory | None = None) -> LinkedImage:
-    return link(o, Resolver(externals), mem or FakeMemory())
 
 
 def rel32_target(image: LinkedImage, fixup: int) -> int:
@@ -45,7 +43,7 @@ def through_stub(image: LinkedImage, address: int) -> int:
 def test_near_call_goes_direct_and_far_call_through_stub():
     o = obj()
     f = fixups(o)
-    image = do_link(o, {"abs": NEAR_CODE, "puts": FAR, "ext_g": NEAR_DATA})
+    image = link_with(o, {"abs": NEAR_CODE, "puts": FAR, "ext_g": NEAR_DATA})
     text = section_address(image, o, ".text")
     [abs_call] = f["R_X86_64_PLT32 abs"]
     [puts_call] = f["R_X86_64_PLT32 puts"]
@@ -60,7 +58,7 @@ def test_near_call_goes_direct_and_far_call_through_stub():
 def test_far_call_uses_stub_when_code_is_far_from_everything():
     o = obj()
     f = fixups(o)
-    image = do_link(o, {"abs": FAR, "puts": FAR + 0x100, "ext_g": FAR + 0x200})
+    image = link_with(o, {"abs": FAR, "puts": FAR + 0x100, "ext_g": FAR + 0x200})
     text = section_address(image, o, ".text")
     [abs_call] = f["R_X86_64_PLT32 abs"]
     [puts_call] = f["R_X86_64_PLT32 puts"]
@@ -74,7 +72,7 @@ def test_got_load_of_external_global():
     f = fixups(o)
     [load] = f["R_X86_64_REX_GOTPCRELX ext_g"]
     for where in (NEAR_DATA, FAR):
-        image = do_link(o, {"abs": FAR, "puts": FAR, "ext_g": where})
+        image = link_with(o, {"abs": FAR, "puts": FAR, "ext_g": where})
         text = section_address(image, o, ".text")
         got_entry = rel32_target(image, text + load)
         assert read_u64(image, got_entry) == where
@@ -86,7 +84,7 @@ def test_got_load_of_external_global():
 def test_string_constant_and_local_data_are_reached_pc_relative():
     o = obj()
     f = fixups(o)
-    image = do_link(o, {"abs": FAR, "puts": FAR, "ext_g": FAR})
+    image = link_with(o, {"abs": FAR, "puts": FAR, "ext_g": FAR})
     text = section_address(image, o, ".text")
     # `.L.str - 3` reaches "ello" (the GEP's +1), the other reference the start.
     targets = {rel32_target(image, text + off) for off in f["R_X86_64_PC32 .L.str"]}
@@ -99,7 +97,7 @@ def test_string_constant_and_local_data_are_reached_pc_relative():
 
 def test_function_pointer_table_in_data():
     o = obj()
-    image = do_link(o, {"abs": 0x7F1234560000, "puts": FAR, "ext_g": FAR})
+    image = link_with(o, {"abs": 0x7F1234560000, "puts": FAR, "ext_g": FAR})
     table = image.symbols["table"]
     assert table == RW_BASE
     assert [read_u64(image, table + 8 * i) for i in range(3)] == [
@@ -128,7 +126,7 @@ def test_segments_symbols_and_allocation_calls():
 def test_large_code_model_gotpc64_got64_gotoff64():
     o = obj("large")
     f = fixups(o, ".rela.ltext")
-    image = do_link(o, {"abs": FAR, "puts": FAR + 8, "ext_g": FAR + 16})
+    image = link_with(o, {"abs": FAR, "puts": FAR + 8, "ext_g": FAR + 16})
     text = section_address(image, o, ".ltext")
     # lea -7(%rip),%rax ; movabs $_GLOBAL_OFFSET_TABLE_+9, %rbx ; add %rax,%rbx => GOT
     [gotpc] = f["R_X86_64_GOTPC64 _GLOBAL_OFFSET_TABLE_"]
@@ -145,12 +143,12 @@ def test_large_code_model_gotpc64_got64_gotoff64():
 
 def test_undefined_symbol():
     with pytest.raises(LinkError, match="undefined symbol 'ext_g'"):
-        do_link(obj(), {"abs": FAR, "puts": FAR})
+        link_with(obj(), {"abs": FAR, "puts": FAR})
 
 
 def test_weak_undefined_resolves_to_null():
     o = with_symbol(obj(), "ext_g", 0, 0, bind=STB_WEAK)
-    image = do_link(o, {"abs": FAR, "puts": FAR})
+    image = link_with(o, {"abs": FAR, "puts": FAR})
     [load] = fixups(o)["R_X86_64_REX_GOTPCRELX ext_g"]
     text = section_address(image, o, ".text")
     assert read_u64(image, rel32_target(image, text + load)) == 0
@@ -171,14 +169,14 @@ def test_pointer32_out_of_range_names_symbol_section_address():
     index = [r.type for _, r in relocations(o, ".rela.text")].index(42)  # REX_GOTPCRELX
     o32 = with_reloc(o, ".rela.text", index, rtype=10, addend=0)  # R_X86_64_32
     with pytest.raises(LinkError) as err:
-        do_link(o32, {"abs": FAR, "puts": FAR, "ext_g": FAR})
+        link_with(o32, {"abs": FAR, "puts": FAR, "ext_g": FAR})
     msg = str(err.value)
     assert "R_X86_64_32 against symbol 'ext_g'" in msg
     assert "section '.text'" in msg and f"{FAR:#x}" in msg and "uint32" in msg
     [off] = fixups(o)["R_X86_64_REX_GOTPCRELX ext_g"]
     assert f"at {RX_BASE + off:#x}" in msg
     # In range (below 4 GiB) it is patched, zero-extended.
-    image = do_link(o32, {"abs": FAR, "puts": FAR, "ext_g": 0xFFFFFFF0})
+    image = link_with(o32, {"abs": FAR, "puts": FAR, "ext_g": 0xFFFFFFF0})
     assert read_i32(image, RX_BASE + off) & 0xFFFFFFFF == 0xFFFFFFF0
 
 
@@ -187,8 +185,8 @@ def test_pointer32_signed_range():
     index = [r.type for _, r in relocations(o, ".rela.text")].index(42)
     o32s = with_reloc(o, ".rela.text", index, rtype=11, addend=0)  # R_X86_64_32S
     with pytest.raises(LinkError, match=r"R_X86_64_32S against symbol 'ext_g'.*int32"):
-        do_link(o32s, {"abs": FAR, "puts": FAR, "ext_g": 0x80000000})
-    image = do_link(o32s, {"abs": FAR, "puts": FAR, "ext_g": 0x7FFFFFF0})
+        link_with(o32s, {"abs": FAR, "puts": FAR, "ext_g": 0x80000000})
+    image = link_with(o32s, {"abs": FAR, "puts": FAR, "ext_g": 0x7FFFFFF0})
     [off] = fixups(o)["R_X86_64_REX_GOTPCRELX ext_g"]
     assert read_i32(image, RX_BASE + off) == 0x7FFFFFF0
 
@@ -198,14 +196,14 @@ def test_pc32_to_far_data_is_an_error():
     mem = FakeMemory(rw=RX_BASE + (8 << 30))
     with pytest.raises(LinkError, match=r"R_X86_64_PC32 against symbol '.bss'.*"
                                         r"section '.text'.*int32"):
-        do_link(obj(), {"abs": FAR, "puts": FAR, "ext_g": FAR}, mem)
+        link_with(obj(), {"abs": FAR, "puts": FAR, "ext_g": FAR}, mem)
 
 
 def test_pc64_is_applied():
     o = obj()
     index = [r.type for _, r in relocations(o, ".rela.data")].index(1)
     o64 = with_reloc(o, ".rela.data", index, rtype=24, addend=0)  # R_X86_64_PC64
-    image = do_link(o64, {"abs": FAR, "puts": FAR, "ext_g": FAR})
+    image = link_with(o64, {"abs": FAR, "puts": FAR, "ext_g": FAR})
     table = image.symbols["table"]
     assert table + read_u64(image, table) - (1 << 64) == FAR
 
@@ -214,21 +212,21 @@ def test_unknown_relocation_is_named():
     o = with_reloc(obj(), ".rela.text", 0, rtype=23)  # R_X86_64_TPOFF32
     with pytest.raises(LinkError, match=r"unsupported x86-64 relocation R_X86_64_TPOFF32 "
                                         r"against symbol '\w+' in section '.text'"):
-        do_link(o, {"abs": FAR, "puts": FAR, "ext_g": FAR})
+        link_with(o, {"abs": FAR, "puts": FAR, "ext_g": FAR})
     o = with_reloc(obj(), ".rela.text", 0, rtype=200)
     with pytest.raises(LinkError, match="relocation type 200"):
-        do_link(o, {"abs": FAR, "puts": FAR, "ext_g": FAR})
+        link_with(o, {"abs": FAR, "puts": FAR, "ext_g": FAR})
 
 
 def test_bad_allocation_is_an_error():
     with pytest.raises(LinkError, match="not aligned"):
-        do_link(obj(), {"abs": FAR, "puts": FAR, "ext_g": FAR}, FakeMemory(rx=RX_BASE + 4))
+        link_with(obj(), {"abs": FAR, "puts": FAR, "ext_g": FAR}, FakeMemory(rx=RX_BASE + 4))
 
 
 def test_not_elf_and_wrong_machine():
     with pytest.raises(ElfParseError):
-        do_link(b"\x7fELF" + bytes(10), {})
+        link_with(b"\x7fELF" + bytes(10), {})
     o = bytearray(obj())
     o[18] = 3  # EM_386
     with pytest.raises(LinkError, match="unsupported architecture"):
-        do_link(bytes(o), {})
+        link_with(bytes(o), {})

@@ -1,0 +1,35 @@
+"""The command line of `jit-eval`: options before ` -- `, the expression verbatim."""
+import pytest
+
+from lldb_jit.command import parse_options, split_command
+from lldb_jit.errors import JitError
+
+
+@pytest.mark.parametrize("line, options, expr", [
+    ("counter + 1", "", "counter + 1"),
+    ("-counter", "", "-counter"),                 # no `--`: an expression, not options
+    ("--counter", "", "--counter"),
+    ("-- --counter", "", "--counter"),
+    ("-- counter + 1", "", "counter + 1"),
+    ("  -- counter", "", "counter"),
+    ("-t 5 -- slow(1)", "-t 5", "slow(1)"),
+    ("--dump ir -- a -- b", "--dump ir", "a -- b"),
+    ("--time --", "--time", ""),
+    ("--", "", ""),
+    ("a - -b", "", "a - -b"),
+])
+def test_split_command(line, options, expr):
+    assert split_command(line) == (options, expr)
+
+
+def test_parse_options():
+    options, show_time = parse_options("-t 2.5 --dump all --time --no-cache")
+    assert options.timeout == 2.5 and options.dump == {"ir", "ir-opt", "asm"}
+    assert show_time and not options.cache
+    assert parse_options("")[0].timeout == 1.0
+
+
+@pytest.mark.parametrize("bad", ["-t", "-t abc", "-t -1", "--dump pdf", "--bogus", "-h"])
+def test_bad_options_are_errors_not_exits(bad):
+    with pytest.raises(JitError):
+        parse_options(bad)
