@@ -124,3 +124,13 @@ def test_interactive_session(values_exe):
         assert "Traceback" not in child.before
     finally:
         child.close(force=True)
+
+
+def test_double_dash_separates_options_from_the_expression(values_exe):
+    blocks = batch(values_exe, ["jit-eval -- counter + 1", "expression -- counter",
+                                "jit-eval -t 5 -- -counter", "jit-eval --counter",
+                                "expression -- counter"])
+    got = [parse_result(out) for _, out in blocks]
+    assert got[0] == ("int", "42") and got[1] == ("int", "41")   # `--` was not a decrement
+    assert got[2] == ("int", "-41")
+    assert got[3] == ("int", "40") and got[4] == ("int", "40")   # this one is, and LLDB sees it
