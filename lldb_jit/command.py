@@ -22,7 +22,10 @@ The result prints like `expression` prints it and is kept as $0, $1, ...
 which later expressions can use.
 
 Options:
-  -t, --timeout SECONDS  interrupt the evaluation after SECONDS (default 1; 0 = none)
+  -t, --timeout SECONDS  interrupt the evaluation after SECONDS (default 1; 0 = none);
+                         Ctrl-C interrupts it too
+  -a, --all-threads      let the other threads run during the evaluation (when the
+                         expression waits for something another thread does)
   --dump WHAT            also print the code: ir, ir-opt, asm (repeatable) or all
   --time                 print the time each stage of the pipeline took
   --no-cache             compile again even if this expression was compiled before
@@ -50,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-t", "--timeout", type=float, default=Options.timeout)
     p.add_argument("--dump", action="append", default=[],
                    choices=["ir", "ir-opt", "asm", "all"])
+    p.add_argument("-a", "--all-threads", action="store_true")
     p.add_argument("--time", action="store_true")
     p.add_argument("--no-cache", action="store_true")
     return p
@@ -86,7 +90,8 @@ def parse_options(text: str) -> tuple[Options, bool]:
     dump = set(args.dump)
     if "all" in dump:
         dump = {"ir", "ir-opt", "asm"}
-    return Options(timeout=args.timeout, dump=dump, cache=not args.no_cache), args.time
+    return Options(timeout=args.timeout, dump=dump, cache=not args.no_cache,
+                   all_threads=args.all_threads), args.time
 
 
 class JitEvalCommand:

@@ -46,14 +46,15 @@ def compile_module(module, triple: str, opt: int = 2, dump: Dump | None = None) 
     mod.triple = triple
     mod.data_layout = str(tm.target_data)
     if opt > 0:
-        _optimize(mod, tm, opt)
+        optimize(mod, tm, opt)
     if dump:
         dump("ir-opt", str(mod))
         dump("asm", tm.emit_assembly(mod))
     return tm.emit_object(mod)
 
 
-def _optimize(mod, tm: llvm.TargetMachine, opt: int) -> None:
+def optimize(mod, tm: llvm.TargetMachine, opt: int) -> None:
+    """Run the O`opt` module pipeline on a parsed module, in place."""
     pto = llvm.create_pipeline_tuning_options(speed_level=min(opt, 3))
     pb = llvm.create_pass_builder(tm, pto)
     pb.getModulePassManager().run(mod, pb)

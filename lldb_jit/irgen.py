@@ -16,8 +16,13 @@ debug info, so a struct is an opaque byte array reached by byte offsets (packing
 bit-fields included)."""
 from __future__ import annotations
 
-from llvmlite import ir
+from dataclasses import dataclass
 
+from llvmlite import ir
+from llvmlite.ir.values import ArgumentAttributes
+
+from . import cabi, hardware
+from .cabi import Class, Passing
 from .frontend import Program
 from .frontend import ast as A
 from .frontend.ast import Op
@@ -31,10 +36,11 @@ i1, i8, i32, i64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
 ptr = ir.PointerType()
 FLOAT_RANK = {Kind.FLOAT: 0, Kind.DOUBLE: 1, Kind.LDOUBLE: 2}
 
+# Never with nsw/nuw: signed overflow wraps, as on the hardware.
 INT_OPS = {Op.ADD: "add", Op.SUB: "sub", Op.MUL: "mul", Op.BITAND: "and_",
-           Op.BITOR: "or_", Op.BITXOR: "xor", Op.SHL: "shl"}
-SIGNED_OPS = {Op.DIV: "sdiv", Op.MOD: "srem", Op.SHR: "ashr"}
-UNSIGNED_OPS = {Op.DIV: "udiv", Op.MOD: "urem", Op.SHR: "lshr"}
+           Op.BITOR: "or_", Op.BITXOR: "xor"}
+SHIFT_OPS = {(Op.SHL, True): "shl", (Op.SHL, False): "shl", (Op.SHR, True): "ashr",
+             (Op.SHR, False): "lshr"}
 FLOAT_OPS = {Op.ADD: "fadd", Op.SUB: "fsub", Op.MUL: "fmul", Op.DIV: "fdiv",
              Op.MOD: "frem"}
 
@@ -68,6 +74,34 @@ class TypedCallee:
         return self.value.get_reference()
 
 
+class TypedAttributes(ArgumentAttributes):
+    """`byval(T)`/`sret(T)` on an opaque `ptr` argument (llvmlite takes T from a typed
+    pointer, which our addresses are not)."""
+
+    def __init__(self, name: str, pointee: ir.Type, align: int):
+        super().__init__([name])
+        self.pointee = pointee
+        self.align = align
+
+    def _expand(self, name: str, typ: ir.Type) -> str:
+        return f"{name}({self.pointee})" if self._known.get(name) else name
+
+
+@dataclass(slots=True)
+class Signature:
+    """A C call as LLVM sees it once the calling convention is applied: the function
+    type, the attributes of its LLVM arguments, and how each C argument travels (None:
+    a scalar, lowered by LLVM itself)."""
+    fnty: ir.FunctionType
+    attrs: dict[int, ArgumentAttributes]
+    ret: Passing | None
+    args: list[Passing | None]
+
+    @property
+    def sret(self) -> bool:
+        return self.ret is not None and self.ret.in_memory
+
+
 def long_double_type(triple: str) -> ir.Type:
     arch = triple.split("-", 1)[0]
     if arch in ("x86_64", "i386", "i686"):
@@ -89,6 +123,8 @@ class IRGenerator:
         if data_layout:
             self.module.data_layout = data_layout
         self.long_double = long_double_type(triple)
+        self.hardware = hardware.for_triple(triple)
+        self.triple = triple
         self.program = program
         self.locals: dict[int, ir.Value] = {}       # id(LocalVar) -> alloca
         self.slot_addrs: dict[int, ir.Value] = {}   # frame slot -> loaded address
@@ -132,9 +168,77 @@ class IRGenerator:
             return ir.ArrayType(i8, ty.size if ty.members is not None else 0)
         return ir.IntType(ty.size * 8)
 
-    def function_type(self, ret: CType, params: list[CType], variadic: bool):
-        ret_ty = ir.VoidType() if ret is None else self.lltype(ret)
-        return ir.FunctionType(ret_ty, [self.lltype(p) for p in params], var_arg=variadic)
+    def part_type(self, part: cabi.Part) -> ir.Type:
+        """The LLVM type of one register's worth of a record."""
+        if part.cls is Class.SSE:
+            return ir.FloatType() if part.size <= 4 else ir.DoubleType()
+        if part.cls is Class.X87:
+            return self.long_double
+        return ir.IntType(8 * part.size)
+
+    # --- calls: the C calling convention (lldb_jit.cabi) ------------------------------
+
+    def signature(self, ret: CType | None, args: list[CType], nfixed: int,
+                  variadic: bool) -> Signature:
+        """The lowered signature of a call with arguments of types `args` (the first
+        `nfixed` of them declared parameters). Records go by the target's cabi."""
+        ret_passing, passings = None, [None] * len(args)
+        if cabi.is_record_call(ret, args):
+            lowering = cabi.for_triple(self.triple).lower_call(ret, args)
+            ret_passing = lowering.ret if is_record(ret) else None
+            passings = [p if is_record(t) else None for p, t in zip(lowering.args, args)]
+        operands = []
+        if ret_passing is not None and ret_passing.in_memory:
+            operands.append((ptr, self.record_attrs("sret", ret)))
+        fixed = None
+        for i, (ty, passing) in enumerate(zip(args, passings)):
+            fixed = len(operands) if i == nfixed else fixed
+            operands += self.arg_operands(ty, passing)
+        fixed = len(operands) if fixed is None else fixed
+        fnty = ir.FunctionType(self.return_type(ret, ret_passing),
+                               [t for t, _ in operands[:fixed]], var_arg=variadic)
+        attrs = {i: a for i, (_, a) in enumerate(operands) if a}
+        return Signature(fnty, attrs, ret_passing, passings)
+
+    def record_attrs(self, name: str, ty: CType) -> TypedAttributes:
+        return TypedAttributes(name, self.lltype(ty), max(strip_typedefs(ty).align, 8))
+
+    def arg_operands(self, ty: CType, passing: Passing | None) -> list[tuple]:
+        """(LLVM type, attributes or None) of each LLVM argument carrying one C one."""
+        if passing is None:
+            return [(self.lltype(ty), ArgumentAttributes(extension_attrs(ty)))]
+        if passing.in_memory:
+            return [(ptr, self.record_attrs("byval", ty))]
+        return [(self.part_type(p), None) for p in passing.parts]
+
+    def return_type(self, ret: CType | None, passing: Passing | None) -> ir.Type:
+        if ret is None or is_void(ret) or passing is not None and passing.in_memory:
+            return ir.VoidType()
+        if passing is None:
+            return self.lltype(ret)
+        types = [self.part_type(p) for p in passing.parts]
+        return types[0] if len(types) == 1 else ir.LiteralStructType(types)
+
+    def arg_values(self, value: ir.Value, passing: Passing | None) -> list[ir.Value]:
+        """The LLVM arguments for one C argument (a record's value is its address)."""
+        if passing is None or passing.in_memory:
+            return [value]  # byval copies the record to the stack
+        return [self.builder.load(self.byte_gep(value, p.offset), typ=self.part_type(p),
+                                  align=1, name="part") for p in passing.parts]
+
+    def returned_record(self, call: ir.Value, ret: CType, passing: Passing) -> ir.Value:
+        """Store a record returned in registers to a temporary; its address."""
+        addr = self.alloca(ret, "retval")
+        for i, part in enumerate(passing.parts):
+            value = call if len(passing.parts) == 1 else \
+                self.builder.extract_value(call, i, name="part")
+            self.builder.store(value, self.byte_gep(addr, part.offset), align=1)
+        return addr
+
+    def byte_gep(self, addr: ir.Value, offset: int, name: str = "") -> ir.Value:
+        if offset == 0:
+            return addr
+        return self.builder.gep(addr, [ir.Constant(i64, offset)], source_etype=i8, name=name)
 
     # --- storage ----------------------------------------------------------------------
 
@@ -166,15 +270,17 @@ class IRGenerator:
         gv.align = max(strip_typedefs(sym.type).align, 1)
         return opaque(gv)
 
-    def declare_function(self, name: str, fty: CType, call_fnty=None) -> ir.Function:
+    def declare_function(self, name: str, fty: CType, sig: Signature | None = None):
+        """`name` declared by its prototype, else with the signature of its first call."""
         if fty.kind is Kind.FUNC and fty.base is not None and fty.has_proto:
-            fnty = self.function_type(fty.base, fty.params, fty.variadic)
-        else:
-            fnty = call_fnty or ir.FunctionType(ir.VoidType(), [])
-        fn = ir.Function(self.module, fnty, name)
-        for arg, ty in zip(fn.args, fty.params if fty.has_proto else ()):
-            for attr in extension_attrs(ty):
-                arg.add_attribute(attr)
+            ret = None if is_void(fty.base) else fty.base
+            sig = self.signature(ret, fty.params, len(fty.params), fty.variadic)
+        if sig is None:
+            return ir.Function(self.module, ir.FunctionType(ir.VoidType(), []), name)
+        fn = ir.Function(self.module, sig.fnty, name)
+        for i, arg in enumerate(fn.args):
+            if i in sig.attrs:
+                arg.attributes = sig.attrs[i]
         return fn
 
     def string_literal(self, data: bytes) -> ir.Value:
@@ -187,12 +293,19 @@ class IRGenerator:
         gv.initializer = ir.Constant(lltype, bytearray(data))
         return opaque(gv)
 
+    def intrinsic(self, name: str, fnty: ir.FunctionType) -> ir.Function:
+        return self.module.globals.get(name) or ir.Function(self.module, fnty, name)
+
     def memcpy(self, dst: ir.Value, src: ir.Value, size: int):
-        fn = self.module.globals.get("llvm.memcpy.p0.p0.i64")
-        if fn is None:
-            fnty = ir.FunctionType(ir.VoidType(), [ptr, ptr, i64, i1])
-            fn = ir.Function(self.module, fnty, "llvm.memcpy.p0.p0.i64")
+        fn = self.intrinsic("llvm.memcpy.p0.p0.i64",
+                            ir.FunctionType(ir.VoidType(), [ptr, ptr, i64, i1]))
         self.builder.call(fn, [dst, src, ir.Constant(i64, size), ir.Constant(i1, 0)])
+
+    def memset(self, dst: ir.Value, size: int):
+        fn = self.intrinsic("llvm.memset.p0.i64",
+                            ir.FunctionType(ir.VoidType(), [ptr, i8, i64, i1]))
+        self.builder.call(fn, [dst, ir.Constant(i8, 0), ir.Constant(i64, size),
+                               ir.Constant(i1, 0)])
 
     # --- statements -------------------------------------------------------------------
 
@@ -222,6 +335,8 @@ class IRGenerator:
 
     def _stmt_Decl(self, node: A.Decl):
         addr = self.local_addr(node.var)
+        if node.zero:
+            self.memset(addr, strip_typedefs(node.var.ty).size)
         if node.init is not None:
             self.store(addr, self.gen(node.init), node.var.ty)
 
@@ -393,8 +508,13 @@ class IRGenerator:
             return b.sub(b.ptrtoint(lhs, i64), b.ptrtoint(rhs, i64), "ptrdiff")
         if is_flonum(operand_ty):
             return getattr(b, FLOAT_OPS[op])(lhs, rhs, name=f"{op.name.lower()}tmp")
-        table = UNSIGNED_OPS if is_unsigned(operand_ty) else SIGNED_OPS
-        method = INT_OPS.get(op) or table[op]
+        signed = not is_unsigned(operand_ty)
+        if op in (Op.DIV, Op.MOD):
+            return self.hardware.divide(b, op, lhs, rhs, signed)
+        if op in (Op.SHL, Op.SHR):
+            rhs, method = self.hardware.shift_count(b, rhs), SHIFT_OPS[op, signed]
+        else:
+            method = INT_OPS[op]
         return getattr(b, method)(lhs, rhs, name=f"{op.name.lower()}tmp")
 
     def compare(self, op: Op, lhs: ir.Value, rhs: ir.Value, ty: CType) -> ir.Value:
@@ -456,29 +576,36 @@ class IRGenerator:
         return addr if is_record(node.ty) else value
 
     def _gen_Call(self, node: A.Call) -> ir.Value | None:
+        """A function without a prototype is called as `ret f(...)`, so that the
+        arguments (promoted by the checker) go as for printf and %al is set."""
         fty = strip_typedefs(strip_typedefs(node.func.ty).base)
-        nfixed = len(fty.params) if fty.variadic else len(node.args)
-        fixed_types = [a.ty for a in node.args[:nfixed]]
-        fnty = self.function_type(None if is_void(node.ty) else node.ty, fixed_types,
-                                  fty.variadic)
-        callee = self.callee(node.func, fty, fnty)
-        args = [self.gen(a) for a in node.args]
-        arg_attrs = {i: extension_attrs(a.ty) for i, a in enumerate(node.args)
-                     if extension_attrs(a.ty)}
-        if callee.function_type != fnty:
-            callee = TypedCallee(callee, fnty)
-        call = self.builder.call(callee, args, name="" if is_void(node.ty) else "calltmp",
-                                 arg_attrs=arg_attrs)
-        return None if is_void(node.ty) else call
+        ret = None if is_void(node.ty) else node.ty
+        nfixed = len(fty.params) if fty.has_proto else 0
+        sig = self.signature(ret, [a.ty for a in node.args], nfixed,
+                             fty.variadic or not fty.has_proto)
+        callee = self.callee(node.func, fty, sig)
+        operands = [self.alloca(ret, "retval")] if sig.sret else []
+        for arg, passing in zip(node.args, sig.args):
+            operands += self.arg_values(self.gen(arg), passing)
+        call = self.builder.call(callee, operands, name="" if ret is None else "calltmp")
+        call.arg_attributes.update(sig.attrs)
+        if ret is None:
+            return None
+        if sig.sret:
+            return operands[0]
+        return call if sig.ret is None else self.returned_record(call, ret, sig.ret)
 
-    def callee(self, func: A.Node, fty: CType, fnty: ir.FunctionType):
+    def callee(self, func: A.Node, fty: CType, sig: Signature):
         """A declared function when calling one by name, else a TypedCallee."""
         if isinstance(func, A.Decay) and isinstance(func.operand, A.VarRef) and \
                 func.operand.sym is not None and func.operand.slot < 0:
             sym = func.operand.sym
-            existing = self.module.globals.get(sym.link_name)
-            return existing or self.declare_function(sym.link_name, fty, fnty)
-        return TypedCallee(self.gen(func), fnty)
+            fn = self.module.globals.get(sym.link_name) or \
+                self.declare_function(sym.link_name, fty, sig)
+        else:
+            fn = self.gen(func)
+        return fn if getattr(fn, "function_type", None) == sig.fnty else \
+            TypedCallee(fn, sig.fnty)
 
     # --- conversions ------------------------------------------------------------------
 
@@ -506,7 +633,7 @@ class IRGenerator:
                 return value if same else (b.fpext if grow else b.fptrunc)(value, to, "fconv")
             return (b.uitofp if is_unsigned(s) else b.sitofp)(value, to, "itofp")
         if is_flonum(s):
-            return (b.fptoui if is_unsigned(d) else b.fptosi)(value, to, "fptoi")
+            return self.hardware.float_to_int(b, value, to, not is_unsigned(d))
         if is_pointer(d):
             return value if is_pointer(s) else b.inttoptr(value, to, "itoptr")
         if is_pointer(s):

@@ -12,6 +12,9 @@ and the general registers are checked against what they were.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
+import signal
 import threading
 import time
 
@@ -20,6 +23,7 @@ import lldb
 from .errors import ExecError
 
 DEFAULT_TIMEOUT = 1.0
+RESTORE_TIMEOUT = 5.0   # the restore path is a few instructions; this only guards a hang
 
 
 class Registers:
@@ -59,12 +63,12 @@ class Registers:
 
 def call(thread: lldb.SBThread, abi, trampoline: int, entry: int, block: bytes,
          result: int, memory, timeout: float = DEFAULT_TIMEOUT,
-         before: dict[str, int] | None = None) -> dict[str, int]:
+         before: dict[str, int] | None = None, all_threads: bool = False) -> dict[str, int]:
     """Run `entry(&block, result)` on `thread` through the trampoline at `trampoline`;
     the argument block goes on the thread's stack. Raises ExecError if the code does not
     return; the registers are as they were in every case. `before` may give the general
     registers as the caller knows them to be at this stop; they are returned, for the
-    next call at the same stop."""
+    next call at the same stop. Only `thread` runs unless `all_threads`."""
     process = thread.GetProcess()
     if process.GetState() != lldb.eStateStopped:
         raise ExecError("the process must be stopped")
@@ -80,12 +84,12 @@ def call(thread: lldb.SBThread, abi, trampoline: int, entry: int, block: bytes,
     problem = None
     restored = False      # did the trampoline's restore path run to its trap?
     try:
-        regs.write({abi.SP: entry_sp, abi.PC: trampoline})
-        problem = _run_to_trap(regs, abi, trampoline, timeout)
+        regs.write(abi.entry_registers(before, entry_sp, trampoline))
+        problem = _run_to_trap(regs, abi, trampoline, timeout, all_threads=all_threads)
         restored = problem is None
         if problem is not None:
             regs.write(abi.recovery_registers(entry_sp, trampoline))
-            restored = _run_to_trap(regs, abi, trampoline, 0, suppress=True) is None
+            restored = _run_to_trap(regs, abi, trampoline, RESTORE_TIMEOUT, recovering=True) is None
             if not restored:
                 problem += "; the thread could not run the register restore path"
     finally:
@@ -117,23 +121,42 @@ def _put_back(regs: Registers, abi, memory, entry_sp: int, before: dict[str, int
 
 
 def _run_to_trap(regs: Registers, abi, trampoline: int, timeout: float,
-                 suppress: bool = False) -> str | None:
+                 recovering: bool = False, all_threads: bool = False) -> str | None:
     """Resume until the thread reaches the trampoline's trap (None), or say why not.
-    Breakpoints in called code are stepped over; `suppress` keeps a pending signal
-    from being delivered."""
+    Breakpoints in called code are stepped over; the watchdog's stops are resumed
+    from until the timeout passes or the user presses Ctrl-C (not while `recovering`:
+    running the restore path, when the pending signal of the stop that sent us there
+    is not delivered either)."""
     thread = regs.thread
     trap_pc = trampoline + abi.TRAP + abi.TRAP_PC_OFFSET
-    with WATCHDOG.armed(thread.GetProcess(), timeout) as fired:
+    deadline = time.monotonic() + timeout if timeout else None
+    ctrl_c = contextlib.nullcontext(lambda: False) if recovering else _ctrl_c_pressed()
+    with WATCHDOG.armed(thread.GetProcess()) as pokes, ctrl_c as pressed:
         while True:
-            _resume_alone(thread, _pending_signal(thread) if suppress else 0)
+            seen = len(pokes)
+            _resume(thread, _pending_signal(thread) if recovering else 0, all_threads)
             regs.refresh()
             pc = regs.frame.GetPC()
             if pc == trap_pc:
                 return None
-            if fired.is_set():
+            if pressed():
+                return "the expression was interrupted (Ctrl-C)"
+            if deadline is not None and time.monotonic() >= deadline:
                 return f"the expression timed out after {timeout:g} s and was interrupted"
+            if len(pokes) > seen and _stopped_by_interrupt(thread):
+                continue
             if thread.GetStopReason() != lldb.eStopReasonBreakpoint:
                 return f"the expression stopped: {_where(thread, regs.frame, pc)}"
+
+
+def _stopped_by_interrupt(thread: lldb.SBThread) -> bool:
+    """A stop the watchdog caused: no reason of its own, or the SIGSTOP LLDB sends."""
+    reason = thread.GetStopReason()
+    if reason == lldb.eStopReasonSignal:
+        signals = thread.GetProcess().GetUnixSignals()
+        return thread.GetStopReasonDataAtIndex(0) == signals.GetSignalNumberFromName("SIGSTOP")
+    return reason in (lldb.eStopReasonNone, lldb.eStopReasonInvalid,
+                      getattr(lldb, "eStopReasonInterrupt", -1))
 
 
 def _pending_signal(thread: lldb.SBThread) -> int:
@@ -150,59 +173,93 @@ def _where(thread: lldb.SBThread, frame: lldb.SBFrame, pc: int) -> str:
 
 
 class _Watchdog:
-    """One long-lived thread that interrupts the process when an armed call overruns
-    (starting a thread per call would cost more than the call)."""
+    """One long-lived thread that stops the process every TICK seconds while a call is
+    armed, so that the command's own thread wakes up to look at the clock and at
+    Ctrl-C (LLDB answers `WasInterrupted()` only on that thread). Starting a thread
+    per call would cost more than the call."""
+
+    TICK = 0.25
 
     def __init__(self):
         self._cond = threading.Condition()
-        self._deadline: float | None = None
-        self._process: lldb.SBProcess | None = None
-        self._fired = threading.Event()
+        self._armed: tuple | None = None     # (process, pokes: list)
         self._thread: threading.Thread | None = None
 
     @contextlib.contextmanager
-    def armed(self, process: lldb.SBProcess, timeout: float):
-        fired = threading.Event()
-        if not timeout:
-            yield fired
-            return
+    def armed(self, process: lldb.SBProcess):
+        pokes: list[float] = []              # when the process was stopped by us
         with self._cond:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="lldb-jit watchdog",
                                                 daemon=True)
                 self._thread.start()
-            self._process, self._fired = process, fired
-            self._deadline = time.monotonic() + timeout
+            self._armed = (process, pokes)
             self._cond.notify()
         try:
-            yield fired
+            yield pokes
         finally:
             with self._cond:
-                self._deadline = None
+                self._armed = None
 
     def _loop(self) -> None:
         with self._cond:
             while True:
-                if self._deadline is None:
+                if self._armed is None:
                     self._cond.wait()
                     continue
-                left = self._deadline - time.monotonic()
-                if left > 0:
-                    self._cond.wait(left)
-                    continue
-                self._deadline = None
-                self._fired.set()
-                self._process.SendAsyncInterrupt()
+                armed = self._armed
+                self._cond.wait(self.TICK)
+                if self._armed is armed:
+                    process, pokes = armed
+                    pokes.append(time.monotonic())
+                    process.SendAsyncInterrupt()
 
 
 WATCHDOG = _Watchdog()
 
 
-def _resume_alone(thread: lldb.SBThread, suppress_signal: int = 0) -> None:
-    """Continue only `thread`, synchronously, and check the process stopped again."""
+@contextlib.contextmanager
+def _ctrl_c_pressed():
+    """While a call runs, Ctrl-C is ours: LLDB's driver cannot interrupt a command that
+    is waiting for the process. Python's SIGINT handler (async-signal-safe: it writes
+    to a wakeup pipe) stands in for LLDB's, which is saved and put back byte for byte
+    with sigaction. Off the main thread Python cannot do this: no Ctrl-C then."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    lldb_handler = ctypes.create_string_buffer(256)   # > sizeof(struct sigaction)
+    _libc.sigaction(signal.SIGINT, None, lldb_handler)
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    os.set_blocking(write_fd, False)
+    old_wakeup = signal.set_wakeup_fd(write_fd)
+    old_python = signal.signal(signal.SIGINT, lambda *_: None)
+
+    def pressed() -> bool:
+        try:
+            return bool(os.read(read_fd, 64))
+        except BlockingIOError:
+            return False
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, old_python if old_python is not None else signal.SIG_DFL)
+        _libc.sigaction(signal.SIGINT, lldb_handler, None)
+        signal.set_wakeup_fd(old_wakeup)
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _resume(thread: lldb.SBThread, suppress_signal: int = 0, all_threads: bool = False) -> None:
+    """Continue `thread` (alone unless `all_threads`), synchronously, and check the
+    process stopped again."""
     process = thread.GetProcess()
     debugger = process.GetTarget().GetDebugger()
-    held = [t for t in process if t.GetThreadID() != thread.GetThreadID() and not t.IsSuspended()]
+    held = [] if all_threads else [
+        t for t in process if t.GetThreadID() != thread.GetThreadID() and not t.IsSuspended()]
     signals = process.GetUnixSignals()
     was_suppressed = signals.GetShouldSuppress(suppress_signal) if suppress_signal else None
     was_async = debugger.GetAsync()

@@ -43,6 +43,7 @@ class Options:
     timeout: float = run.DEFAULT_TIMEOUT
     dump: set[str] = field(default_factory=set)   # "ir", "ir-opt", "asm"
     cache: bool = True
+    all_threads: bool = False
 
 
 @dataclass
@@ -123,7 +124,8 @@ class Session:
             clock.lap("load")
             facts["registers"] = run.call(
                 frame.GetThread(), self.abi, self.trampoline, code.entry, block,
-                result_address, self.heap, options.timeout, before=facts.get("registers"))
+                result_address, self.heap, options.timeout, before=facts.get("registers"),
+                all_threads=options.all_threads)
             clock.lap("run")
             text = ""
             if program.result_type is not None:

@@ -126,6 +126,22 @@ def prepare_call(sp: int, entry: int, block: bytes, result: int) -> tuple[int, b
     return new_sp, b"".join(w.to_bytes(8, "little") for w in words) + block
 
 
+# A thread stopped inside a system call has -ERESTARTSYS... in rax; when it resumes,
+# Linux restarts the call by moving the PC back over the `syscall` instruction. Sent
+# somewhere else, it must not: rax = 0 tells the kernel there is nothing to restart
+# (the original rax goes back afterwards, so the program's own call restarts later).
+_RESTART_ERRNOS = range(512, 517)   # ERESTARTSYS .. ERESTART_RESTARTBLOCK
+
+
+def _no_restart(rax: int) -> dict[str, int]:
+    return {"rax": 0} if (-rax) % (1 << 64) in _RESTART_ERRNOS else {}
+
+
+def entry_registers(before: dict[str, int], entry_sp: int, trampoline: int) -> dict[str, int]:
+    """Registers that send the thread, as it is at the stop, into the trampoline."""
+    return {**_no_restart(before["rax"]), SP: entry_sp, PC: trampoline}
+
+
 def recovery_registers(entry_sp: int, trampoline: int) -> dict[str, int]:
     """Registers that send a stopped thread to the trampoline's restore path."""
-    return {FP: entry_sp - SAVED_BYTES, PC: trampoline + RESTORE}
+    return {"rax": 0, FP: entry_sp - SAVED_BYTES, PC: trampoline + RESTORE}

@@ -164,6 +164,25 @@ class SizeofExpr(Node):
     operand: Node
 
 
+@dataclass(slots=True, eq=False)
+class Designator(Node):
+    """`.name` (index None) or `[index]` in a designated initializer."""
+    name: str = ""
+    index: Node | None = None
+
+
+@dataclass(slots=True, eq=False)
+class InitItem(Node):
+    designators: list[Designator]   # consumed by the checker as it descends
+    value: Node                     # an expression or an InitList
+
+
+@dataclass(slots=True, eq=False)
+class InitList(Node):
+    """`{ item, item, ... }`, only as the initializer of a declaration."""
+    items: list[InitItem]
+
+
 # --- checked only -------------------------------------------------------------------
 
 @dataclass(slots=True, eq=False)
@@ -211,8 +230,9 @@ class ExprStmt(Node):
 class Decl(Node):
     name: str
     decl_ty: CType
-    init: Node | None
+    init: Node | None             # checked: a scalar or record value, or None
     var: LocalVar | None = None   # set by the checker
+    zero: bool = False            # checked: zero the object first (initializer lists)
 
 
 @dataclass(slots=True, eq=False)

@@ -12,28 +12,17 @@ from . import ast as A
 from .ast import Op
 from .ctype import (RANK, CType, Kind, find_member, is_arithmetic, is_array, is_flonum,
                     is_function, is_integer, is_pointer, is_record, is_scalar, is_unsigned,
-                    is_void, func_type, pointer_to, same_type, strip_typedefs, ty_double, ty_float,
-                    ty_int, ty_ldouble, ty_long, ty_uint, ty_ulong, ty_ullong, ty_void,
-                    type_name)
+                    is_void, func_type, pointer_to, array_of, same_type, strip_typedefs, ty_double, ty_float,
+                    ty_int, ty_ldouble, ty_long, ty_uint, ty_ulong, ty_ullong, ty_void)
+from .diag import ASSIGNING, INITIALIZING, PASSING, RETURNING, describe, error
+from .initializer import Initializer
 from .provider import SymKind, Symbol, TypeProvider
 
 FRAME_KINDS = frozenset({SymKind.LOCAL, SymKind.PERSISTENT, SymKind.REGISTER})
 EXTERNAL_KINDS = frozenset({SymKind.GLOBAL, SymKind.FUNCTION})
 TO_UNSIGNED = {Kind.INT: ty_uint, Kind.LONG: ty_ulong, Kind.LLONG: ty_ullong}
-ASSIGNING = "assigning to {dst} from incompatible type {src}"
-INITIALIZING = "initializing {dst} with an expression of incompatible type {src}"
-PASSING = "passing {src} to parameter of incompatible type {dst}"
-RETURNING = "returning {src} from an expression of incompatible result type {dst}"
 UNKNOWN_FUNCTION = func_type(ty_void, [], has_proto=False)
 INTEGER_OPS = frozenset({Op.MOD, Op.BITAND, Op.BITOR, Op.BITXOR})
-
-
-def describe(ty: CType) -> str:
-    return f"'{type_name(ty)}'"
-
-
-def error(node: A.Node, message: str):
-    raise CompileError(node.offset, node.length, message)
 
 
 class Checker:
@@ -93,17 +82,31 @@ class Checker:
         if is_void(ty) or is_function(ty) or (is_record(ty) and
                                               strip_typedefs(ty).members is None):
             error(node, f"variable has incomplete type {describe(ty)}")
-        if is_array(ty) and strip_typedefs(ty).length < 0:
+        unsized = is_array(ty) and strip_typedefs(ty).length < 0
+        if unsized and node.init is None:
             error(node, "definition of variable with array type needs an explicit size")
-        if node.init is not None:
-            if is_array(ty):
-                error(node.init, "initializing an array is not supported yet")
-            node.init = self.convert(self.rvalue(node.init), ty, INITIALIZING)
         if node.name in self.scopes[-1]:
             error(node, f"redefinition of '{node.name}'")
         node.var = A.LocalVar(node.name, ty)
+        stores = self.initialize(node) if node.init is not None else []
         self.scopes[-1][node.name] = node.var
-        return node
+        return A.Block(node.offset, node.length, [node] + stores, scoped=False) \
+            if stores or node.zero else node
+
+    def initialize(self, node: A.Decl) -> list[A.Node]:
+        """Check the initializer: a scalar or record value stays `node.init`; a list
+        (or an array's string) becomes assignments to the zeroed variable."""
+        ty = node.decl_ty
+        if not (isinstance(node.init, A.InitList) or is_array(ty)):
+            node.init = self.convert(self.rvalue(node.init), ty, INITIALIZING)
+            return []
+        target = A.VarRef(node.offset, node.length, local=node.var, ty=ty)
+        init = Initializer(self, target)
+        init.initialize(node.init)
+        if is_array(ty) and strip_typedefs(ty).length < 0:
+            node.decl_ty = node.var.ty = array_of(strip_typedefs(ty).base, init.extent)
+        node.init, node.zero = None, True
+        return init.stores
 
     def stmt_If(self, node: A.If) -> A.Node:
         node.cond = self.condition(node.cond)
@@ -238,9 +241,14 @@ class Checker:
         """Default argument promotions: float to double, integer promotions."""
         if strip_typedefs(node.ty).kind is Kind.FLOAT:
             return self.cast(node, ty_double)
-        if is_record(node.ty):
-            error(node, "passing a struct or union by value is not supported yet")
+        self.complete(node, node.ty, "argument")
         return self.promote(node)
+
+    @staticmethod
+    def complete(node: A.Node, ty: CType, what: str):
+        """A record passed or returned by value must be complete."""
+        if is_record(ty) and strip_typedefs(ty).members is None:
+            error(node, f"{what} has incomplete type {describe(ty)}")
 
     def convert(self, node: A.Node, ty: CType, context: str) -> A.Node:
         """Conversion as if by assignment (C11 6.5.16.1), lenient as a debugger is:
@@ -523,9 +531,7 @@ class Checker:
                 error(node.func, f"function '{callee_name(func)}' has unknown return type; "
                                  "cast the call to its declared return type")
             ret, fty = cast_to, UNKNOWN_FUNCTION
-        if is_record(ret) or is_array(ret):
-            error(node, "calling a function that returns a struct or union is not "
-                        "supported yet")
+        self.complete(node, ret, "result")
         args = self.call_args(node, fty, [self.rvalue(a) for a in node.args])
         return A.Call(node.offset, node.length, func, args, ty=ret)
 
@@ -620,7 +626,9 @@ def is_lvalue(node: A.Node) -> bool:
         return not is_function(node.ty)
     if isinstance(node, A.Unary):
         return node.op is Op.DEREF
-    return isinstance(node, (A.Member, A.StrLit))
+    if isinstance(node, A.Member):
+        return is_lvalue(node.base)  # a member of a returned struct is not one
+    return isinstance(node, A.StrLit)
 
 
 def is_pure(node: A.Node) -> bool:

@@ -234,13 +234,47 @@ class Parser:
         self.skip(";")
         return A.Block(*self.span_from(start), decls, scoped=False)
 
-    # init-declarator = declarator ("=" assign)?
+    # init-declarator = declarator ("=" initializer)?
     def init_declarator(self, base: CType) -> A.Decl:
         ty, name = self.declarator(base)
         if name is None:
             self.error_at(self.tok, "expected identifier in declaration")
-        init = self.assign() if self.consume("=") else None
+        init = self.initializer() if self.consume("=") else None
         return A.Decl(*self.span_from(name.offset), name.text, ty, init)
+
+    # initializer = "{" (init-item ("," init-item)* ","?)? "}" | assign
+    def initializer(self) -> A.Node:
+        start = self.tok.offset
+        if not self.consume("{"):
+            return self.assign()
+        items = []
+        while not self.equal("}"):
+            items.append(self.init_item())
+            if not self.consume(","):
+                break
+        self.skip("}")
+        return A.InitList(*self.span_from(start), items)
+
+    # init-item = (designator+ "=")? initializer
+    # designator = "[" conditional "]" | "." ident
+    def init_item(self) -> A.InitItem:
+        start = self.tok.offset
+        designators = []
+        while self.equal("[") or self.equal("."):
+            tok = self.advance()
+            if tok.text == "[":
+                index = self.conditional()
+                self.skip("]")
+                designators.append(A.Designator(*self.span_from(tok.offset), index=index))
+            elif self.tok.kind is TK.IDENT:
+                name = self.advance()
+                designators.append(A.Designator(*self.span_from(tok.offset), name.text))
+            else:
+                self.error_at(self.tok, "expected a field designator")
+        if designators:
+            self.skip("=")
+        value = self.initializer()
+        return A.InitItem(*self.span_from(start), designators, value)
 
     # --- types ------------------------------------------------------------------------
 

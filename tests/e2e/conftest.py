@@ -13,6 +13,11 @@ def values_exe(tmp_path_factory) -> Path:
     return build(HERE / "programs" / "values.c", tmp_path_factory.mktemp("values"))
 
 
+@pytest.fixture(scope="session")
+def trouble_exe(tmp_path_factory) -> Path:
+    return build(HERE / "programs" / "trouble.c", tmp_path_factory.mktemp("trouble"), "-pthread")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _debugserver():
     """Outside the lldb launcher, LLDB needs to be told where lldb-server is."""

@@ -101,10 +101,12 @@ def test_interactive_session(values_exe):
         child.expect_exact("(lldb) ")
         child.sendline(f"settings set prompt '{prompt}'")
         child.expect_exact(prompt)
-        for command in ["command script import lldb_jit",
+        for command in ["settings set show-statusline false", "command script import lldb_jit",
                         f'breakpoint set -p "break here" -f {values_exe.name}.c', "run"]:
             child.sendline(command)
             child.expect_exact(prompt)
+        child.expect("stop reason = breakpoint")   # `run` gives the prompt back at once
+        child.expect_exact(prompt)
         child.sendline("jit-eval counter + local * 2")
         child.expect(r"\(int\) \$0 = 61")
         child.expect_exact(prompt)

@@ -5,6 +5,8 @@ storage."""
 from __future__ import annotations
 
 import ctypes
+import faulthandler
+import os
 import struct
 import sys
 from pathlib import Path
@@ -16,7 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
-from lldb_jit.compile import data_layout, target_machine
+from lldb_jit.compile import data_layout, optimize, target_machine
 from lldb_jit.frontend import Program, analyze
 from lldb_jit.frontend.ctype import (CType, Kind, Member, array_of, enum_type, func_type,
                                      pointer_to, strip_typedefs, struct_type, ty_bool,
@@ -181,36 +183,64 @@ def fp80_to_float(data: bytes) -> float:
 
 
 class Runner:
-    """Compile programs with MCJIT for the host and run them on a World."""
+    """Compile programs with MCJIT for the host and run them on a World. The IR is
+    optimized at O2 first, as compile_module does: what LLVM would make of undefined
+    behaviour shows here too."""
 
     def __init__(self):
-        tm = target_machine(HOST)
+        self.tm = target_machine(HOST)
         self.layout = data_layout(HOST)
-        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
+        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.tm)
 
-    def compile(self, program: Program):
-        mod = llvm.parse_assembly(str(gen_module(program, HOST, self.layout)))
+    def compile(self, program: Program, hardware: str = HOST):
+        """`hardware` is the triple whose semantics irgen follows; its IR runs here."""
+        module = gen_module(program, hardware, self.layout)
+        module.triple = HOST
+        mod = llvm.parse_assembly(str(module))
         mod.verify()
+        optimize(mod, self.tm, 2)
         self.engine.add_module(mod)
         self.engine.finalize_object()
         return mod, self.engine.get_function_address(ENTRY)
 
-    def run(self, source: str, world: World | None = None):
+    def run(self, source: str, world: World | None = None, hardware: str = HOST):
         """(value, program): the decoded result of evaluating `source`."""
         world = world or World()
         program = analyze(source, world.provider)
-        mod, address = self.compile(program)
+        mod, address = self.compile(program, hardware)
         try:
-            slots = (ctypes.c_void_p * max(len(program.frame_refs), 1))(
-                *[world.addr[s.name] for s in program.frame_refs])
-            result = (ctypes.c_uint8 * 64)()
-            ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)(address)(
-                ctypes.addressof(slots), ctypes.addressof(result))
+            result = self.call(address, program, world)
         finally:
             self.engine.remove_module(mod)
         if program.result_type is None:
             return None, program
-        return decode(bytes(result), program.result_type), program
+        return decode(result, program.result_type), program
+
+    def signal_of(self, source: str, world: World | None = None) -> int | None:
+        """Run `source` in a forked child: the signal that killed it, or None."""
+        world = world or World()
+        program = analyze(source, world.provider)
+        mod, address = self.compile(program)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                faulthandler.disable()
+                self.call(address, program, world)
+                os._exit(0)
+            _, status = os.waitpid(pid, 0)
+        finally:
+            self.engine.remove_module(mod)
+        return os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+
+    @staticmethod
+    def call(address: int, program: Program, world: World) -> bytes:
+        """Call the compiled ENTRY on the world's storage; the result block's bytes."""
+        slots = (ctypes.c_void_p * max(len(program.frame_refs), 1))(
+            *[world.addr[s.name] for s in program.frame_refs])
+        result = (ctypes.c_uint8 * 256)()
+        ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)(address)(
+            ctypes.addressof(slots), ctypes.addressof(result))
+        return bytes(result)
 
 
 @pytest.fixture(scope="session")

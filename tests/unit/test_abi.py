@@ -57,7 +57,14 @@ def test_pushed_registers_match_the_pushes():
 
 def test_recovery_points_at_restore_path():
     regs = x86_64.recovery_registers(0x7000, 0x1000)
-    assert regs == {"rbp": 0x7000 - 128, "rip": 0x1000 + x86_64.RESTORE}
+    assert regs == {"rax": 0, "rbp": 0x7000 - 128, "rip": 0x1000 + x86_64.RESTORE}
+
+
+@pytest.mark.parametrize("rax, zeroed", [(-512 % 2**64, True), (-516 % 2**64, True),
+                                         (-4 % 2**64, False), (7, False), (0, False)])
+def test_entry_cancels_a_pending_syscall_restart(rax, zeroed):
+    regs = x86_64.entry_registers({"rax": rax}, 0x7000, 0x1000)
+    assert ("rax" in regs) == zeroed and regs["rsp"] == 0x7000 and regs["rip"] == 0x1000
 
 
 def test_unknown_architecture_is_an_error():

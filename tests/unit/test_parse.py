@@ -43,6 +43,11 @@ def sexp(node) -> str:
             return f"{{{inner}}}" if scoped else f"(decl {inner})"
         case A.Decl(name=n, decl_ty=t, init=i):
             return f"'{type_name(t)}' {n}" + (f"={sexp(i)}" if i else "")
+        case A.InitList(items=items):
+            return "{" + " ".join(sexp(i) for i in items) + "}"
+        case A.InitItem(designators=ds, value=v):
+            return "".join(f".{d.name}" if d.index is None else f"[{sexp(d.index)}]"
+                           for d in ds) + ("=" if ds else "") + sexp(v)
         case A.If(cond=c, then=t, els=e):
             return f"(if {sexp(c)} {sexp(t)}" + (f" {sexp(e)})" if e else ")")
         case A.Loop(init=i, cond=c, step=s, body=b, test_first=tf):
@@ -141,6 +146,12 @@ STATEMENTS = [
     ("return x + 1;", "(return (+ x 1))"),
     ("return;", "(return )"),
     (";", "{}"),
+    ("int a[3] = {1, 2, 3};", "(decl 'int[3]' a={1 2 3})"),
+    ("int a[] = {1, 2,};", "(decl 'int[]' a={1 2})"),
+    ("struct S t = {1, .g = 2, [0] = {3}, .a.b[1 + 1] = x};",
+     "(decl 'struct S' t={1 .g=2 [0]={3} .a.b[(+ 1 1)]=x})"),
+    ("int z[2] = {};", "(decl 'int[2]' z={})"),
+    ('char s[] = "ab";', "(decl 'char[]' s='ab')"),
 ]
 
 
@@ -201,6 +212,10 @@ ERRORS = [
     ("int = 3;", 4, 1, "expected identifier in declaration"),
     ("int x = 3", 9, 1, "expected ';' at end of input"),
     ("break", 5, 1, "expected ';' at end of input"),
+    ("int a[2] = {1 2};", 14, 1, "expected '}'"),
+    ("struct S t = {.=1};", 15, 1, "expected a field designator"),
+    ("struct S t = {.a 1};", 17, 1, "expected '='"),
+    ("int a[2] = {1,", 14, 1, "expected an expression at end of input"),
 ]
 
 

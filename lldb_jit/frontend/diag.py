@@ -1,0 +1,19 @@
+"""Diagnostics shared by the checker's modules: errors on a node's span, type
+spellings in quotes, and the conversion messages, worded like clang's."""
+from __future__ import annotations
+
+from ..errors import CompileError
+from .ctype import CType, type_name
+
+ASSIGNING = "assigning to {dst} from incompatible type {src}"
+INITIALIZING = "initializing {dst} with an expression of incompatible type {src}"
+PASSING = "passing {src} to parameter of incompatible type {dst}"
+RETURNING = "returning {src} from an expression of incompatible result type {dst}"
+
+
+def describe(ty: CType) -> str:
+    return f"'{type_name(ty)}'"
+
+
+def error(node, message: str):
+    raise CompileError(node.offset, node.length, message)

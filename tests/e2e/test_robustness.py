@@ -1,0 +1,150 @@
+"""Never lose the debuggee: whatever the expression does (crash, abort, loop forever,
+wait for another thread, exit), the session survives and the debuggee is as it was."""
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+
+import pexpect
+import pytest
+
+from lldbrun import LLDB, batch, parse_result
+
+# What must be identical before and after: every register, the frame, program data.
+STATE = ["register read --all", "frame variable", "thread list",
+         "memory read -s4 -fx -c8 data", "memory read -s4 -fx -c4 &ready"]
+
+
+def _without_stop_reason(text: str) -> str:
+    """The one thing that does change, and is not the debuggee's: LLDB's record of why
+    the thread last stopped (ours was a trap; the SB API cannot set a stop reason)."""
+    return re.sub(r", stop reason = [^\n]*", "", text)
+
+
+def run_between_state(exe, commands):
+    blocks = batch(exe, STATE + commands + STATE)
+    n = len(STATE)
+    for (cmd_a, before), (cmd_b, after) in zip(blocks[:n], blocks[-n:]):
+        before, after = _without_stop_reason(before), _without_stop_reason(after)
+        assert cmd_a == cmd_b and before == after, f"{cmd_a} changed:\n{before}\n---\n{after}"
+    return [out for _, out in blocks[n:-n]]
+
+
+@pytest.mark.parametrize("expr, signal, where", [
+    ("*nowhere", "SIGSEGV", "expression"),
+    ("crash_via(nowhere)", "SIGSEGV", "deep_crash"),
+    ("divide(1, zero)", "SIGFPE", "divide"),
+    ("give_up()", "SIGABRT", ""),
+    ("data[1] + *(int *)8", "SIGSEGV", "expression"),
+])
+def test_crash_is_reported_and_undone(trouble_exe, expr, signal, where):
+    out, after, check = run_between_state(
+        trouble_exe, [f"jit-eval {expr}", "jit-eval sum_data() + local", "expression -- sum_data() + local"])
+    assert out.startswith("error: ") and signal in out and "Traceback" not in out
+    assert where in out
+    assert parse_result(after) == parse_result(check)   # the session goes on
+
+
+def test_timeout_interrupts_restores_and_says_so(trouble_exe):
+    out, default, after = run_between_state(
+        trouble_exe, ["jit-eval -t 0.3 -- spin()", "jit-eval spin() + 1", "jit-eval local * 3"])
+    assert "timed out after 0.3 s" in out
+    assert "timed out after 1 s" in default          # the default timeout
+    assert parse_result(after) == ("int", "15")
+
+
+def test_other_threads_stay_put_unless_asked(trouble_exe):
+    out, held = run_between_state(trouble_exe, [
+        "jit-eval -t 0.3 -- locked_value()",            # the lock's holder does not run:
+        "jit-eval ready + release_lock"])              # every thread is where it was
+    assert "timed out" in out
+    assert parse_result(held) == ("int", "1")
+    freed = dict(batch(trouble_exe, ["jit-eval -a -- (release_lock = 1, locked_value())"]))
+    assert parse_result(freed["jit-eval -a -- (release_lock = 1, locked_value())"]) == \
+        ("int", "42")                                   # with -a the holder lets go
+
+
+def test_thread_stopped_in_a_system_call(trouble_exe):
+    """The holder thread sits in nanosleep: evaluating there must not let the kernel
+    restart the sleep at our code, and the program must end as it ends alone."""
+    blocks = batch(trouble_exe, ["thread select 2", "register read rip",
+                                 "jit-eval data[7] * 2", "jit-eval sum_data()",
+                                 "register read rip", "thread select 1",
+                                 "jit-eval release_lock", "continue"])
+    out = dict(blocks)
+    assert parse_result(out["jit-eval data[7] * 2"]) == ("int", "16")
+    assert parse_result(out["jit-eval sum_data()"]) == ("int", "36")
+    rips = [o for c, o in blocks if c == "register read rip"]
+    assert rips[0] == rips[1]
+    alone = subprocess.run([str(trouble_exe)], capture_output=True, text=True).stdout
+    assert alone in out["continue"] and "exited with status = 0" in out["continue"]
+
+
+def test_process_exiting_during_evaluation(trouble_exe):
+    out = dict(batch(trouble_exe, ["jit-eval exit(3)", "jit-eval 1 + 1", "run",
+                                   "jit-eval local + 1"]))
+    assert "exited during the evaluation (status 3)" in out["jit-eval exit(3)"]
+    assert out["jit-eval 1 + 1"].startswith("error: ") and "Traceback" not in out["jit-eval 1 + 1"]
+    assert parse_result(out["jit-eval local + 1"]) == ("int", "6")   # a new run works
+
+
+def test_process_killed_during_evaluation(trouble_exe):
+    out = dict(batch(trouble_exe, ["jit-eval (int)kill((int)getpid(), 9)", "jit-eval 2"]))
+    assert "error: " in out["jit-eval (int)kill((int)getpid(), 9)"]
+    assert "Traceback" not in out["jit-eval 2"]
+
+
+def test_ctrl_c_interrupts_a_long_evaluation(trouble_exe):
+    child = pexpect.spawn(LLDB, ["--no-lldbinit", "--no-use-colors", str(trouble_exe)],
+                          encoding="utf-8", timeout=30, cwd=str(trouble_exe.parent))
+    try:
+        prompt = "(jit) "
+        child.expect_exact("(lldb) ")
+        child.sendline(f"settings set prompt '{prompt}'")
+        child.expect_exact(prompt)
+        for command in ["settings set show-statusline false", "command script import lldb_jit",
+                        f'breakpoint set -p "break here" -f {trouble_exe.name}.c', "run"]:
+            child.sendline(command)
+            child.expect_exact(prompt)
+        child.expect("stop reason = breakpoint")   # `run` gives the prompt back at once
+        child.expect_exact(prompt)
+        child.sendline("jit-eval -t 0 -- spin()")
+        time.sleep(1.0)
+        child.sendintr()
+        child.expect(r"error: the expression was interrupted")
+        child.expect_exact(prompt)
+        child.sendintr()                 # at the prompt, LLDB's own handler is back:
+        time.sleep(0.5)                  # with the default one, lldb would die here
+        assert child.isalive()
+        child.sendline("jit-eval local + 2")
+        child.expect(r"\(int\) \$\d+ = 7")
+        child.expect_exact(prompt)
+        assert "Traceback" not in child.before
+    finally:
+        child.close(force=True)
+
+
+def _mapped_kib(maps: str) -> int:
+    total = 0
+    for line in maps.splitlines():
+        m = re.match(r"^([0-9a-f]+)-([0-9a-f]+) (\S+)", line)
+        if m:
+            assert not ("w" in m.group(3) and "x" in m.group(3)), line
+            total += (int(m.group(2), 16) - int(m.group(1), 16)) // 1024
+    return total
+
+
+@pytest.mark.soak
+@pytest.mark.parametrize("count", [400])
+def test_memory_does_not_grow_with_evaluations(trouble_exe, count):
+    """Distinct expressions (compiled, linked, loaded, freed) and cached ones: the
+    mapped memory stays put once warm, beyond what the $N results need."""
+    maps = "script print(open('/proc/%d/maps' % lldb.process.GetProcessID()).read())"
+    warm = [f"jit-eval data[{i % 8}] + {i}" for i in range(80)]
+    soak = [f"jit-eval --no-cache -- data[{i % 8}] * {i} + local" for i in range(count)]
+    blocks = batch(trouble_exe, warm + [maps] + soak + [maps], timeout=600)
+    before, after = blocks[len(warm)][1], blocks[-1][1]
+    assert all(parse_result(out) for _, out in blocks if _.startswith("jit-eval"))
+    # each result keeps 4 bytes; allow one extra 64 KiB chunk for them and alignment
+    assert _mapped_kib(after) - _mapped_kib(before) <= 64 + count * 4 // 1024
