@@ -146,7 +146,7 @@ def _run_to_trap(regs: Registers, abi, trampoline: int, timeout: float,
             if len(pokes) > seen and _stopped_by_interrupt(thread):
                 continue
             if thread.GetStopReason() != lldb.eStopReasonBreakpoint:
-                return f"the expression stopped: {_where(thread, regs.frame, pc)}"
+                return _crash_report(thread, trampoline, len(abi.TRAMPOLINE))
 
 
 def _stopped_by_interrupt(thread: lldb.SBThread) -> bool:
@@ -165,11 +165,31 @@ def _pending_signal(thread: lldb.SBThread) -> int:
     return 0
 
 
-def _where(thread: lldb.SBThread, frame: lldb.SBFrame, pc: int) -> str:
+def _crash_report(thread: lldb.SBThread, trampoline: int, size: int) -> str:
+    """Why the thread stopped, and where: the innermost frames up to the expression's
+    own code (no symbol there; LLDB cannot unwind past it, having no unwind info)."""
     reason = thread.GetStopDescription(256) or "stopped"
+    frames = []
+    for frame in thread:
+        pc = frame.GetPC()
+        if trampoline <= pc < trampoline + size or len(frames) == 6:
+            break
+        frames.append(_describe_frame(frame, pc))
+        if not frame.GetSymbol().IsValid():
+            break
+    where = frames[0] if frames else "in the expression"
+    trace = "".join(f"\n    #{i}: {text}" for i, text in enumerate(frames)) if len(frames) > 1 else ""
+    return f"the expression stopped: {reason}, {where}{trace}"
+
+
+def _describe_frame(frame: lldb.SBFrame, pc: int) -> str:
     symbol = frame.GetSymbol()
-    place = f"in {symbol.GetName()}" if symbol.IsValid() else "in the expression's code"
-    return f"{reason}, at {pc:#x} {place}"
+    if not symbol.IsValid():
+        return f"in the expression at {pc:#x}"
+    line = frame.GetLineEntry()
+    place = (f" at {line.GetFileSpec().GetFilename()}:{line.GetLine()}"
+             if line.IsValid() and line.GetFileSpec().GetFilename() else "")
+    return f"in {symbol.GetName()}{place} ({pc:#x})"
 
 
 class _Watchdog:
