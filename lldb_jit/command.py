@@ -26,6 +26,13 @@ Options:
                          Ctrl-C interrupts it too
   -a, --all-threads      let the other threads run during the evaluation (when the
                          expression waits for something another thread does)
+  -u, --unwind-on-error BOOL
+                         false: after a crash leave the thread where it crashed, to
+                         inspect it (default true: put everything back at once)
+  -i, --ignore-breakpoints BOOL
+                         false: stop at breakpoints in functions the expression calls
+                         (default true: step over them)
+  --abandon              put back a thread left inside an evaluation by -u/-i false
   --dump WHAT            also print the code: ir, ir-opt, asm (repeatable) or all
   --time                 print the time each stage of the pipeline took
   --no-cache             compile again even if this expression was compiled before
@@ -48,12 +55,24 @@ class _ArgumentParser(argparse.ArgumentParser):
         raise JitError(message or "invalid options")
 
 
+def _boolean(text: str) -> bool:
+    """LLDB's spelling of booleans in options."""
+    value = {"true": True, "yes": True, "1": True, "on": True,
+             "false": False, "no": False, "0": False, "off": False}.get(text.lower())
+    if value is None:
+        raise ValueError(f"'{text}' is not a boolean (true or false)")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _ArgumentParser(prog="jit-eval", add_help=False, exit_on_error=False)
     p.add_argument("-t", "--timeout", type=float, default=Options.timeout)
     p.add_argument("--dump", action="append", default=[],
                    choices=["ir", "ir-opt", "asm", "all"])
     p.add_argument("-a", "--all-threads", action="store_true")
+    p.add_argument("-u", "--unwind-on-error", type=_boolean, default=True)
+    p.add_argument("-i", "--ignore-breakpoints", type=_boolean, default=True)
+    p.add_argument("--abandon", action="store_true")
     p.add_argument("--time", action="store_true")
     p.add_argument("--no-cache", action="store_true")
     return p
@@ -91,7 +110,8 @@ def parse_options(text: str) -> tuple[Options, bool]:
     if "all" in dump:
         dump = {"ir", "ir-opt", "asm"}
     return Options(timeout=args.timeout, dump=dump, cache=not args.no_cache,
-                   all_threads=args.all_threads), args.time
+                   all_threads=args.all_threads, unwind_on_error=args.unwind_on_error,
+                   ignore_breakpoints=args.ignore_breakpoints, abandon=args.abandon), args.time
 
 
 class JitEvalCommand:
@@ -121,8 +141,10 @@ class JitEvalCommand:
 
     def _run(self, command, exe_ctx, result) -> None:
         option_text, source = split_command(command)
+        if command.strip() == "--abandon":
+            option_text, source = "--abandon", ""
         options, show_time = parse_options(option_text)
-        if not source.strip():
+        if not source.strip() and not options.abandon:
             raise JitError("no expression to evaluate (see 'help jit-eval')")
         process, frame = exe_ctx.GetProcess(), exe_ctx.GetFrame()
         if not process.IsValid() or process.GetState() != lldb.eStateStopped:

@@ -335,10 +335,11 @@ class IRGenerator:
 
     def _stmt_Decl(self, node: A.Decl):
         addr = self.local_addr(node.var)
-        if node.zero:
-            self.memset(addr, strip_typedefs(node.var.ty).size)
         if node.init is not None:
             self.store(addr, self.gen(node.init), node.var.ty)
+
+    def _stmt_Zero(self, node: A.Zero):
+        self.memset(self.addr(node.target), strip_typedefs(node.target.ty).size)
 
     def _stmt_If(self, node: A.If):
         then_bb = self.func.append_basic_block("if.then")

@@ -17,6 +17,7 @@ import os
 import signal
 import threading
 import time
+from dataclasses import dataclass
 
 import lldb
 
@@ -61,12 +62,36 @@ class Registers:
                             f"{error.GetCString() or 'no such register'}")
 
 
+@dataclass
+class Problem:
+    kind: str      # "crash", "breakpoint", "timeout" or "interrupt"
+    text: str
+
+
+@dataclass
+class Suspended:
+    """A call left stopped inside the expression for the user to look at."""
+    abi: object
+    trampoline: int
+    entry_sp: int
+    before: dict[str, int]
+
+
+class CallSuspended(ExecError):
+    def __init__(self, message: str, suspended: Suspended):
+        super().__init__(message)
+        self.suspended = suspended
+
+
 def call(thread: lldb.SBThread, abi, trampoline: int, entry: int, block: bytes,
          result: int, memory, timeout: float = DEFAULT_TIMEOUT,
-         before: dict[str, int] | None = None, all_threads: bool = False) -> dict[str, int]:
+         before: dict[str, int] | None = None, all_threads: bool = False,
+         unwind_on_error: bool = True, ignore_breakpoints: bool = True) -> dict[str, int]:
     """Run `entry(&block, result)` on `thread` through the trampoline at `trampoline`;
     the argument block goes on the thread's stack. Raises ExecError if the code does not
-    return; the registers are as they were in every case. `before` may give the general
+    return; the registers are as they were in every case, except that a crash (without
+    `unwind_on_error`) or a breakpoint (without `ignore_breakpoints`) leaves the thread
+    there: CallSuspended, and `abandon()` puts it back. `before` may give the general
     registers as the caller knows them to be at this stop; they are returned, for the
     next call at the same stop. Only `thread` runs unless `all_threads`."""
     process = thread.GetProcess()
@@ -81,23 +106,46 @@ def call(thread: lldb.SBThread, abi, trampoline: int, entry: int, block: bytes,
     except ExecError:
         raise ExecError("the thread's stack has no room to run the expression") from None
     memory.write(entry_sp, stack)
-    problem = None
-    restored = False      # did the trampoline's restore path run to its trap?
+    leave_there = {kind for kind, keep in (("crash", not unwind_on_error),
+                                           ("breakpoint", not ignore_breakpoints)) if keep}
+    problem, suspended, restored = None, None, False
     try:
         regs.write(abi.entry_registers(before, entry_sp, trampoline))
-        problem = _run_to_trap(regs, abi, trampoline, timeout, all_threads=all_threads)
-        restored = problem is None
-        if problem is not None:
-            regs.write(abi.recovery_registers(entry_sp, trampoline))
-            restored = _run_to_trap(regs, abi, trampoline, RESTORE_TIMEOUT, recovering=True) is None
-            if not restored:
-                problem += "; the thread could not run the register restore path"
+        problem = _run_to_trap(regs, abi, trampoline, timeout, all_threads=all_threads,
+                               stop_at_breakpoints=not ignore_breakpoints)
+        if problem is None:
+            restored = True
+        elif problem.kind in leave_there:
+            suspended = Suspended(abi, trampoline, entry_sp, before)
+        else:
+            restored = _through_restore_path(regs, abi, trampoline, entry_sp)
     finally:
-        if process.GetState() == lldb.eStateStopped:
+        if suspended is None and process.GetState() == lldb.eStateStopped:
             _put_back(regs, abi, memory, entry_sp, before, restored)
+    if suspended is not None:
+        raise CallSuspended(f"{problem.text}\nThe thread is left there to inspect; "
+                            f"'jit-eval --abandon' puts it back as it was.", suspended)
     if problem is not None:
-        raise ExecError(problem)
+        raise ExecError(problem.text if restored else
+                        problem.text + "; the thread could not run the register restore path")
     return before
+
+
+def abandon(thread: lldb.SBThread, suspended: Suspended, memory) -> None:
+    """Put a thread left inside an expression back as it was before the call."""
+    regs = Registers(thread)
+    abi, trampoline, entry_sp = suspended.abi, suspended.trampoline, suspended.entry_sp
+    restored = (regs.frame.GetPC() == trampoline + abi.TRAP + abi.TRAP_PC_OFFSET
+                or _through_restore_path(regs, abi, trampoline, entry_sp))
+    _put_back(regs, abi, memory, entry_sp, suspended.before, restored)
+    if not restored:
+        raise ExecError("the thread could not run the register restore path; "
+                        "its general registers were put back")
+
+
+def _through_restore_path(regs: Registers, abi, trampoline: int, entry_sp: int) -> bool:
+    regs.write(abi.recovery_registers(entry_sp, trampoline))
+    return _run_to_trap(regs, abi, trampoline, RESTORE_TIMEOUT, recovering=True) is None
 
 
 def _put_back(regs: Registers, abi, memory, entry_sp: int, before: dict[str, int],
@@ -121,9 +169,11 @@ def _put_back(regs: Registers, abi, memory, entry_sp: int, before: dict[str, int
 
 
 def _run_to_trap(regs: Registers, abi, trampoline: int, timeout: float,
-                 recovering: bool = False, all_threads: bool = False) -> str | None:
+                 recovering: bool = False, all_threads: bool = False,
+                 stop_at_breakpoints: bool = False) -> Problem | None:
     """Resume until the thread reaches the trampoline's trap (None), or say why not.
-    Breakpoints in called code are stepped over; the watchdog's stops are resumed
+    Breakpoints in called code are stepped over (unless `stop_at_breakpoints`); the
+    watchdog's stops are resumed
     from until the timeout passes or the user presses Ctrl-C (not while `recovering`:
     running the restore path, when the pending signal of the stop that sent us there
     is not delivered either)."""
@@ -140,13 +190,17 @@ def _run_to_trap(regs: Registers, abi, trampoline: int, timeout: float,
             if pc == trap_pc:
                 return None
             if pressed():
-                return "the expression was interrupted (Ctrl-C)"
+                return Problem("interrupt", "the expression was interrupted (Ctrl-C)")
             if deadline is not None and time.monotonic() >= deadline:
-                return f"the expression timed out after {timeout:g} s and was interrupted"
+                return Problem("timeout", f"the expression timed out after {timeout:g} s "
+                                          f"and was interrupted")
             if len(pokes) > seen and _stopped_by_interrupt(thread):
                 continue
             if thread.GetStopReason() != lldb.eStopReasonBreakpoint:
-                return _crash_report(thread, trampoline, len(abi.TRAMPOLINE))
+                return Problem("crash", _crash_report(thread, trampoline, len(abi.TRAMPOLINE)))
+            if stop_at_breakpoints:
+                return Problem("breakpoint", _crash_report(thread, trampoline,
+                                                           len(abi.TRAMPOLINE)))
 
 
 def _stopped_by_interrupt(thread: lldb.SBThread) -> bool:

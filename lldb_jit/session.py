@@ -8,6 +8,7 @@ the code does not depend on where the frame is).
 """
 from __future__ import annotations
 
+import sys
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -44,6 +45,9 @@ class Options:
     dump: set[str] = field(default_factory=set)   # "ir", "ir-opt", "asm"
     cache: bool = True
     all_threads: bool = False
+    unwind_on_error: bool = True
+    ignore_breakpoints: bool = True
+    abandon: bool = False
 
 
 @dataclass
@@ -73,6 +77,7 @@ class Session:
         self._code: OrderedDict[tuple, _Code] = OrderedDict()
         self._stop: tuple | None = None     # the stop that _stop_facts describe
         self._stop_facts: dict = {}
+        self._suspended: dict[int, tuple[run.Suspended, list]] = {}   # thread id -> call, blocks
 
     @property
     def trampoline(self) -> int:
@@ -94,15 +99,36 @@ class Session:
         return self._stop_facts
 
     def evaluate(self, frame: lldb.SBFrame, source: str, options: Options) -> Outcome:
+        if options.abandon:
+            return self._abandon(frame.GetThread())
         facts = self._facts_for(frame)
         try:
             return self._evaluate(frame, source, options, facts)
+        except run.CallSuspended:
+            self._stop = None      # the thread is inside the expression: nothing holds
+            raise
         finally:   # our calls stopped the process: the facts now belong to that stop
-            self._stop = (self.process.GetStopID(),) + self._stop[1:]
+            if self._stop is not None:
+                self._stop = (self.process.GetStopID(),) + self._stop[1:]
+
+    def _abandon(self, thread: lldb.SBThread) -> Outcome:
+        entry = self._suspended.pop(thread.GetThreadID(), None)
+        if entry is None:
+            raise ExecError("this thread has no evaluation left stopped to abandon")
+        suspended, blocks = entry
+        self._stop = None
+        try:
+            run.abandon(thread, suspended, self.heap)
+        finally:
+            for perm, address in blocks:
+                self.heap.free(perm, address)
+        return Outcome("The thread is back as it was before the evaluation.", {}, [])
 
     def _evaluate(self, frame: lldb.SBFrame, source: str, options: Options,
                   facts: dict) -> Outcome:
         clock = _Clock()
+        thread = frame.GetThread()    # the frame object goes stale once the code runs
+        thread_id = thread.GetThreadID()
         dumps: list[tuple[str, str]] = []
         provider = FrameProvider(self.target, frame, self.types, self.persistent)
         program = analyze(source, provider)
@@ -122,10 +148,18 @@ class Session:
                 ty = program.result_type
                 result_address = scope.allocate(ty.size, max(ty.align, 1), "rw")
             clock.lap("load")
-            facts["registers"] = run.call(
-                frame.GetThread(), self.abi, self.trampoline, code.entry, block,
-                result_address, self.heap, options.timeout, before=facts.get("registers"),
-                all_threads=options.all_threads)
+            try:
+                facts["registers"] = run.call(
+                    thread, self.abi, self.trampoline, code.entry, block,
+                    result_address, self.heap, options.timeout,
+                    before=facts.get("registers"), all_threads=options.all_threads,
+                    unwind_on_error=options.unwind_on_error,
+                    ignore_breakpoints=options.ignore_breakpoints)
+            except run.CallSuspended:   # the code may still run: keep its memory
+                self._suspended[thread_id] = (
+                    sys.exc_info()[1].suspended, list(scope.blocks))
+                scope.blocks.clear()
+                raise
             clock.lap("run")
             text = ""
             if program.result_type is not None:

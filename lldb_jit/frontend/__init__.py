@@ -4,10 +4,11 @@
 
 gives the checked AST, the type of the value to print, and the symbols the code refers
 to: frame objects (reached through the argument block, in slot order) and externals
-(globals and functions, resolved by the linker by name)."""
+(globals and functions, resolved by the linker by name), and the persistent `$name`
+variables it declares."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import CompileError
 from .ast import Block
@@ -24,6 +25,10 @@ class Program:
     result_type: CType | None  # None when there is no value to print
     frame_refs: list[Symbol]   # LOCAL/PERSISTENT/REGISTER symbols, by argument-block slot
     externals: list[Symbol]    # GLOBAL/FUNCTION symbols referenced, each once
+    # `$name` variables this program declares (`int $n = 1;`), PERSISTENT symbols that
+    # are in frame_refs too: the session allocates their storage before the run, puts
+    # the address in their slot, and keeps them for later expressions.
+    new_persistents: list[Symbol] = field(default_factory=list)
 
 
 def analyze(source: str, provider: TypeProvider) -> Program:
@@ -33,4 +38,5 @@ def analyze(source: str, provider: TypeProvider) -> Program:
         raise CompileError(0, len(source), "empty expression")
     checker = Checker(provider)
     body, result_type = checker.program(stmts, source)
-    return Program(source, body, result_type, checker.frame_refs, checker.externals)
+    return Program(source, body, result_type, checker.frame_refs, checker.externals,
+                   checker.new_persistents)

@@ -232,7 +232,13 @@ class Decl(Node):
     decl_ty: CType
     init: Node | None             # checked: a scalar or record value, or None
     var: LocalVar | None = None   # set by the checker
-    zero: bool = False            # checked: zero the object first (initializer lists)
+
+
+@dataclass(slots=True, eq=False)
+class Zero(Node):
+    """Checked: fill the object `target` (an lvalue) with zero bytes, before the
+    assignments an initializer list becomes."""
+    target: Node
 
 
 @dataclass(slots=True, eq=False)

@@ -5,16 +5,15 @@ scales pointer arithmetic, so irgen never guesses. Errors are CompileErrors on t
 offending span, worded like clang's."""
 from __future__ import annotations
 
-import difflib
-
 from ..errors import CompileError
 from . import ast as A
 from .ast import Op
 from .ctype import (RANK, CType, Kind, find_member, is_arithmetic, is_array, is_flonum,
                     is_function, is_integer, is_pointer, is_record, is_scalar, is_unsigned,
-                    is_void, func_type, pointer_to, array_of, same_type, strip_typedefs, ty_double, ty_float,
+                    is_void, func_type, pointer_to, array_of, const_of, member_names, same_type, strip_typedefs, ty_double, ty_float,
                     ty_int, ty_ldouble, ty_long, ty_uint, ty_ulong, ty_ullong, ty_void)
-from .diag import ASSIGNING, INITIALIZING, PASSING, RETURNING, describe, error
+from .diag import (ASSIGNING, INITIALIZING, PASSING, RETURNING, describe, did_you_mean,
+                   error)
 from .initializer import Initializer
 from .provider import SymKind, Symbol, TypeProvider
 
@@ -34,6 +33,8 @@ class Checker:
         self.slots: dict[str, int] = {}      # frame symbol name -> slot
         self.extern_names: set[str] = set()
         self.loop_depth = 0
+        self.persistents: dict[str, Symbol] = {}   # `$name`s declared by this program
+        self.new_persistents: list[Symbol] = []
         self.returns: list[A.Return] = []
 
     # --- program and statements -------------------------------------------------------
@@ -82,31 +83,59 @@ class Checker:
         if is_void(ty) or is_function(ty) or (is_record(ty) and
                                               strip_typedefs(ty).members is None):
             error(node, f"variable has incomplete type {describe(ty)}")
-        unsized = is_array(ty) and strip_typedefs(ty).length < 0
-        if unsized and node.init is None:
+        if is_array(ty) and strip_typedefs(ty).length < 0 and node.init is None:
             error(node, "definition of variable with array type needs an explicit size")
+        if node.name.startswith("$"):
+            return self.persistent_decl(node)
         if node.name in self.scopes[-1]:
             error(node, f"redefinition of '{node.name}'")
         node.var = A.LocalVar(node.name, ty)
-        stores = self.initialize(node) if node.init is not None else []
+        target = A.VarRef(node.offset, node.length, local=node.var, ty=ty)
+        stores = self.initialize(node, target)
+        node.var.ty = target.ty
         self.scopes[-1][node.name] = node.var
-        return A.Block(node.offset, node.length, [node] + stores, scoped=False) \
-            if stores or node.zero else node
+        return self.sequence_stmts(node, [node] + stores) if stores else node
 
-    def initialize(self, node: A.Decl) -> list[A.Node]:
+    def persistent_decl(self, node: A.Decl) -> A.Node:
+        """`int $n = 1;`: a new persistent variable, stored in an argument-block slot
+        that the session allocates and keeps; the initializer assigns to it."""
+        if len(self.scopes) > 1:
+            error(node, f"persistent variable '{node.name}' must be declared at the top "
+                        "level")
+        if node.name in self.persistents or self.provider.lookup_identifier(node.name):
+            error(node, f"redefinition of '{node.name}'")
+        sym = Symbol(node.name, SymKind.PERSISTENT, node.decl_ty)
+        target = A.VarRef(node.offset, node.length, sym=sym, slot=self.reference(sym),
+                          ty=sym.type)
+        stores = self.initialize(node, target)
+        if node.init is not None:
+            stores = [A.ExprStmt(node.offset, node.length, A.Assign(
+                node.offset, node.length, None, target, node.init, ty=target.ty))]
+        sym.type = target.ty
+        self.persistents[node.name] = sym
+        self.new_persistents.append(sym)
+        return self.sequence_stmts(node, stores or [A.Zero(node.offset, node.length, target)])
+
+    def initialize(self, node: A.Decl, target: A.VarRef) -> list[A.Node]:
         """Check the initializer: a scalar or record value stays `node.init`; a list
-        (or an array's string) becomes assignments to the zeroed variable."""
+        (or an array's string) becomes assignments to `target` after zeroing it, and
+        an array of unknown size gets its size (in target.ty and node.decl_ty)."""
         ty = node.decl_ty
+        if node.init is None:
+            return []
         if not (isinstance(node.init, A.InitList) or is_array(ty)):
             node.init = self.convert(self.rvalue(node.init), ty, INITIALIZING)
             return []
-        target = A.VarRef(node.offset, node.length, local=node.var, ty=ty)
         init = Initializer(self, target)
         init.initialize(node.init)
         if is_array(ty) and strip_typedefs(ty).length < 0:
-            node.decl_ty = node.var.ty = array_of(strip_typedefs(ty).base, init.extent)
-        node.init, node.zero = None, True
-        return init.stores
+            node.decl_ty = target.ty = array_of(strip_typedefs(ty).base, init.extent)
+        node.init = None
+        return [A.Zero(node.offset, node.length, target)] + init.stores
+
+    @staticmethod
+    def sequence_stmts(node: A.Node, stmts: list[A.Node]) -> A.Node:
+        return A.Block(node.offset, node.length, stmts, scoped=False)
 
     def stmt_If(self, node: A.If) -> A.Node:
         node.cond = self.condition(node.cond)
@@ -273,7 +302,7 @@ class Checker:
         local = self.lookup_local(node.name)
         if local is not None:
             return A.VarRef(node.offset, node.length, local=local, ty=local.ty)
-        sym = self.provider.lookup_identifier(node.name)
+        sym = self.persistents.get(node.name) or self.provider.lookup_identifier(node.name)
         if sym is None:
             error(node, f"use of undeclared identifier '{node.name}'"
                         + self.suggestion(node.name))
@@ -286,8 +315,7 @@ class Checker:
         candidates = list(self.provider.similar_names(name))
         for scope in self.scopes:
             candidates += scope
-        close = difflib.get_close_matches(name, candidates, n=1)
-        return f"; did you mean '{close[0]}'?" if close else ""
+        return did_you_mean(name, candidates + list(self.persistents))
 
     # --- unary ------------------------------------------------------------------------
 
@@ -510,9 +538,11 @@ class Checker:
         path = find_member(record, node.name)
         if path is None:
             raise CompileError(node.name_offset, len(node.name),
-                               f"no member named '{node.name}' in {describe(base.ty)}")
-        for m in path:
-            base = A.Member(node.offset, node.length, base, m, ty=m.type)
+                               f"no member named '{node.name}' in {describe(base.ty)}"
+                               + did_you_mean(node.name, member_names(record)))
+        for m in path:  # a member of a const record is const
+            ty = const_of(m.type) if base.ty.is_const else m.type
+            base = A.Member(node.offset, node.length, base, m, ty=ty)
         return base
 
     def expr_Call(self, node: A.Call) -> A.Node:
@@ -583,8 +613,14 @@ class Checker:
         return self.sequence(node, setup, result)
 
     def check_assignable(self, lhs: A.Node):
-        if not is_lvalue(lhs) or is_array(lhs.ty) or is_function(lhs.ty):
+        if is_array(lhs.ty) and is_lvalue(lhs):
+            error(lhs, f"array type {describe(lhs.ty)} is not assignable")
+        if not is_lvalue(lhs) or is_function(lhs.ty):
             error(lhs, "expression is not assignable")
+        if lhs.ty.is_const and isinstance(lhs, A.VarRef):
+            name = lhs.local.name if lhs.local else lhs.sym.name
+            error(lhs, f"cannot assign to variable '{name}' with const-qualified type "
+                       f"{describe(lhs.ty)}")
         if lhs.ty.is_const:
             error(lhs, f"cannot assign to a read-only location of type {describe(lhs.ty)}")
 

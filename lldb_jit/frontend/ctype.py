@@ -226,6 +226,17 @@ def find_member(ty: CType, name: str) -> list[Member] | None:
     return None
 
 
+def member_names(ty: CType) -> list[str]:
+    """Every member name usable after `.`, those of anonymous members included."""
+    names = []
+    for m in strip_typedefs(ty).members or ():
+        if m.name:
+            names.append(m.name)
+        elif is_record(m.type):
+            names += member_names(m.type)
+    return names
+
+
 # --- spelling -----------------------------------------------------------------------
 
 def type_name(ty: CType) -> str:

@@ -2,6 +2,8 @@
 spellings in quotes, and the conversion messages, worded like clang's."""
 from __future__ import annotations
 
+import difflib
+
 from ..errors import CompileError
 from .ctype import CType, type_name
 
@@ -17,3 +19,9 @@ def describe(ty: CType) -> str:
 
 def error(node, message: str):
     raise CompileError(node.offset, node.length, message)
+
+
+def did_you_mean(name: str, candidates) -> str:
+    """"; did you mean 'x'?" for the closest candidate, if one is close enough."""
+    close = difflib.get_close_matches(name, list(candidates), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""

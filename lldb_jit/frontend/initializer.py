@@ -8,13 +8,11 @@ elision lets a sub-aggregate take items from its enclosing list, and a designato
 moves the cursor (`.name`, `[index]`, chained as `.a.b[1]`)."""
 from __future__ import annotations
 
-import difflib
-
 from . import ast as A
 from .ast import Op
-from .ctype import (CType, Kind, find_member, is_array, is_integer, is_record, same_type,
-                    strip_typedefs, ty_int, ty_long)
-from .diag import INITIALIZING, describe, error
+from .ctype import (CType, Kind, find_member, is_array, is_integer, is_record,
+                    member_names, same_type, strip_typedefs, ty_int, ty_long)
+from .diag import INITIALIZING, describe, did_you_mean, error
 
 AGGREGATE_NAMES = {Kind.ARRAY: "array", Kind.STRUCT: "struct", Kind.UNION: "union"}
 CHAR_KINDS = frozenset({Kind.CHAR, Kind.SCHAR, Kind.UCHAR})
@@ -80,7 +78,10 @@ class Initializer:
     # braced = "{" item* "}": an aggregate walks it, a scalar takes one item
     def braced(self, obj: A.Node, init: A.InitList):
         stream = Stream(init.items)
-        if is_aggregate(obj.ty):
+        if is_char_array(obj.ty) and len(init.items) == 1 and \
+                isinstance(init.items[0].value, A.StrLit) and not init.items[0].designators:
+            self.string(obj, stream.next().value)   # char s[] = {"abc"}
+        elif is_aggregate(obj.ty):
             self.aggregate(obj, stream, braced=True)
         elif stream.peek() is not None:
             item = stream.next()
@@ -183,10 +184,8 @@ class Initializer:
         names = fields(ty)
         path = find_member(ty, d.name)
         if path is None:
-            close = difflib.get_close_matches(d.name, [m.name for m in names if m.name], n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
             error(d, f"field designator '{d.name}' does not refer to any field in type "
-                     f"{describe(obj.ty)}{hint}")
+                     f"{describe(obj.ty)}" + did_you_mean(d.name, member_names(ty)))
         return names.index(path[0])
 
     def array_index(self, ty: CType, d: A.Designator) -> int:

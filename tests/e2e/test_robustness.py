@@ -148,3 +148,27 @@ def test_memory_does_not_grow_with_evaluations(trouble_exe, count):
     assert all(parse_result(out) for _, out in blocks if _.startswith("jit-eval"))
     # each result keeps 4 bytes; allow one extra 64 KiB chunk for them and alignment
     assert _mapped_kib(after) - _mapped_kib(before) <= 64 + count * 4 // 1024
+
+
+def test_unwind_on_error_false_leaves_the_crash_to_inspect(trouble_exe):
+    out, bt, abandon, after = run_between_state(trouble_exe, [
+        "jit-eval -u false -- crash_via(nowhere) + 1", "bt 2", "jit-eval --abandon",
+        "jit-eval local"])
+    assert "SIGSEGV" in out and "--abandon" in out
+    assert "deep_crash" in bt and "crash_via" in bt       # the user sees where it crashed
+    assert "back as it was" in abandon
+    assert parse_result(after) == ("int", "5")
+
+
+def test_breakpoints_in_called_code(trouble_exe):
+    ignored = dict(batch(trouble_exe, ["breakpoint set -n divide", "jit-eval divide(9, 3)",
+                                       "breakpoint list -b"]))
+    assert parse_result(ignored["jit-eval divide(9, 3)"]) == ("int", "3")
+    _, out, bt, nested, abandon, again = run_between_state(trouble_exe, [
+        "breakpoint set -n divide", "jit-eval -i false -- divide(9, 3)", "bt 1",
+        "jit-eval data[2] * 10", "jit-eval --abandon", "jit-eval --abandon"])
+    assert "breakpoint" in out and "in divide" in out and "--abandon" in out
+    assert "divide" in bt
+    assert parse_result(nested) == ("int", "30")        # evaluating while stopped there
+    assert "back as it was" in abandon
+    assert again.startswith("error: ") and "no evaluation left" in again
