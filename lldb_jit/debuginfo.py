@@ -82,8 +82,8 @@ class TypeConverter:
             ty = basic
         if const:
             ty = ct.const_of(ty)
-        if ty.origin is None and (const or cls == lldb.eTypeClassPointer):
-            ty.origin = t
+        if ty.origin is None and ty is not ct.BASIC_TYPES.get(ty.kind):
+            ty.origin = t     # derived types print with the debuggee's own spelling
         self._cache[key] = ty
         return ty
 

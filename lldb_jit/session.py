@@ -19,7 +19,7 @@ from . import run
 from .abi import abi_for_triple
 from .compile import compile_module
 from .debuginfo import FrameProvider, TypeConverter
-from .errors import ExecError
+from .errors import CompileError, ExecError
 from .frontend import analyze
 from .frontend.ctype import CType, type_name
 from .frontend.provider import SymKind
@@ -131,7 +131,7 @@ class Session:
         thread_id = thread.GetThreadID()
         dumps: list[tuple[str, str]] = []
         provider = FrameProvider(self.target, frame, self.types, self.persistent)
-        program = analyze(source, provider)
+        program = _too_deep_is_an_error(source, analyze, source, provider)
         clock.lap("parse")
         key = _cache_key(source, program, provider)
         scope = Scope(self.heap)
@@ -170,10 +170,11 @@ class Session:
         return Outcome(text, clock.times, dumps)
 
     def _build(self, program, provider, scope, clock, dumps, options) -> _Code:
-        module = gen_module(program, self.triple)
+        module = _too_deep_is_an_error(program.source, gen_module, program, self.triple)
         clock.lap("irgen")
         dump = (lambda kind, text: dumps.append((kind, text))) if options.dump else None
-        obj = compile_module(module, self.triple, dump=dump)
+        obj = _too_deep_is_an_error(program.source, compile_module, module, self.triple,
+                                    dump=dump)
         dumps[:] = [(k, t) for k, t in dumps if k in options.dump]
         clock.lap("compile")
         first = len(scope.blocks)
@@ -235,6 +236,16 @@ class Session:
         self.persistent[name] = PersistentVar(name, ty, address)
         self.next_result += 1
         return text
+
+
+def _too_deep_is_an_error(source: str, stage, *args, **kwargs):
+    """The front end and irgen recurse over the expression's tree: one nested beyond
+    Python's stack is the user's input, not our bug."""
+    try:
+        return stage(*args, **kwargs)
+    except RecursionError:
+        raise CompileError(0, len(source), "the expression is nested too deeply "
+                                           "(or is too long) to compile") from None
 
 
 def _cache_key(source: str, program, provider: FrameProvider) -> tuple:

@@ -93,9 +93,14 @@ def tokenize(src: str) -> list[Token]:
         pos = tok.offset + tok.length
 
 
+def _is_digit(ch: str) -> bool:
+    """ASCII only: str.isdigit() also takes '₈' and other Unicode digits."""
+    return len(ch) == 1 and "0" <= ch <= "9"
+
+
 def _next_token(src: str, pos: int) -> Token:
     c = src[pos]
-    if c.isdigit() or (c == "." and src[pos + 1:pos + 2].isdigit()):
+    if _is_digit(c) or (c == "." and _is_digit(src[pos + 1:pos + 2])):
         text = _PPNUM.match(src, pos).group()
         return _number(text, pos)
     if c == '"':

@@ -35,7 +35,7 @@ SAME_AS_LLDB = [
     # calls
     "add(counter, 1)", "add(param, local)", "sub(10, 3)", "half(scale)", "mul3(2, 3, 4)",
     "sum_list(head)", "pick(1)", "low_byte(300)", "scalef(1.5f)", "twice(21)",
-    "add(add(1, 2), sub(10, 4))", "op(10, 4)", "op",
+    "add(add(1, 2), sub(10, 4))", "op(10, 4)", "op", "&add", "*op", "half",
     # casts and the conditional operator
     "(char)65", "(unsigned char)200", "(short)-3", "(long)counter * 100000000",
     "(double)counter / 2", "(int)scale", "(unsigned)-1", "(float)1 / 3", "(signed char)-1",
