@@ -352,8 +352,9 @@ def _resume(thread: lldb.SBThread, suppress_signal: int = 0, all_threads: bool =
             t.Resume()
     state = process.GetState()
     if state in (lldb.eStateExited, lldb.eStateDetached):
+        why = process.GetExitDescription()
         raise ExecError(f"the process exited during the evaluation "
-                        f"(status {process.GetExitStatus()})")
+                        f"(status {process.GetExitStatus()}{': ' + why if why else ''})")
     if error.Fail() or state != lldb.eStateStopped:
         raise ExecError(f"cannot run the expression: "
                         f"{error.GetCString() or lldb.SBDebugger.StateAsCString(state)}")
