@@ -185,7 +185,7 @@ class IRGenerator:
         ret_passing, passings = None, [None] * len(args)
         if cabi.is_record_call(ret, args):
             lowering = cabi.for_triple(self.triple).lower_call(ret, args)
-            ret_passing = lowering.ret if is_record(ret) else None
+            ret_passing = lowering.ret if ret is not None and is_record(ret) else None
             passings = [p if is_record(t) else None for p, t in zip(lowering.args, args)]
         operands = []
         if ret_passing is not None and ret_passing.in_memory:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 
 from ..errors import CompileError
-from .ctype import CType, type_name
+from .ctype import CType, Kind, strip_typedefs, type_name
 
 ASSIGNING = "assigning to {dst} from incompatible type {src}"
 INITIALIZING = "initializing {dst} with an expression of incompatible type {src}"
@@ -14,6 +14,9 @@ RETURNING = "returning {src} from an expression of incompatible result type {dst
 
 
 def describe(ty: CType) -> str:
+    t = strip_typedefs(ty)
+    if t.kind is Kind.FUNC and t.base is None:  # a function without debug info
+        return "'void ()'"
     return f"'{type_name(ty)}'"
 
 

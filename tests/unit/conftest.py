@@ -131,6 +131,13 @@ class World:
         if kind is GLOBAL:
             llvm.add_symbol(link, self.addr[name])
 
+    def persist(self, sym: Symbol):
+        """What the session does for a new `$name`: storage (garbage-filled here, to
+        show the initialization), and the symbol for later expressions."""
+        size = strip_typedefs(sym.type).size
+        self.add(self.provider.symbols, sym.name, sym.type, sym.kind, b"\xaa" * size)
+        self.provider.symbols[sym.name] = sym
+
     def set(self, name: str, ty: CType, value):
         data = pack(ty, value)
         ctypes.memmove(self.addr[name], data, len(data))
@@ -207,6 +214,8 @@ class Runner:
         """(value, program): the decoded result of evaluating `source`."""
         world = world or World()
         program = analyze(source, world.provider)
+        for sym in program.new_persistents:
+            world.persist(sym)
         mod, address = self.compile(program, hardware)
         try:
             result = self.call(address, program, world)

@@ -159,6 +159,9 @@ ERRORS = [
     ("&st.f1", 0, 6, "address of bit-field requested"),
     ("&$pc", 0, 4, "address of register '$pc' requested"),
     ("sizeof st.f2", 0, 12, "invalid application of 'sizeof' to bit-field"),
+    ("sizeof strlen", 0, 13,
+     "invalid application of 'sizeof' to an incomplete type 'void ()'"),
+    ("strlen.a", 0, 6, "member reference base type 'void ()' is not a structure or union"),
     ("sizeof(struct opaque)", 0, 21,
      "invalid application of 'sizeof' to an incomplete type 'struct opaque'"),
     ("(struct S)x", 0, 11, "used type 'struct S' where arithmetic or pointer type is "
@@ -170,7 +173,27 @@ ERRORS = [
     ("arr[str]", 0, 8, "subscripted value is not an array or pointer"),
     ("x[1]", 0, 4, "subscripted value is not an array or pointer"),
     ("1 = x", 0, 1, "expression is not assignable"),
-    ("arr = 0", 0, 3, "expression is not assignable"),
+    ("arr = 0", 0, 3, "array type 'int[4]' is not assignable"),
+    ('"ab" = 0', 0, 4, "array type 'char[3]' is not assignable"),
+    ("arr++", 0, 3, "array type 'int[4]' is not assignable"),
+    ("st.f1 + 1 = 2", 0, 9, "expression is not assignable"),
+    ("add2(1, 2) = 3", 0, 10, "expression is not assignable"),
+    ("(x ? st : st).a = 1", 0, 15, "expression is not assignable"),
+    ("const char *p = str; *p = 'a'", 21, 2,
+     "cannot assign to a read-only location of type 'const char'"),
+    ("const struct S cs = st; cs.a = 1", 24, 4,
+     "cannot assign to a read-only location of type 'const int'"),
+    ("st.g1", 3, 2, "no member named 'g1' in 'struct S'; did you mean 'g'?"),
+    ("ps->ff2 = 1", 4, 3, "no member named 'ff2' in 'struct S'; did you mean 'f2'?"),
+    ("un.ff", 3, 2, "no member named 'ff' in 'union U'; did you mean 'f'?"),
+    ("*st", 0, 3, "indirection requires pointer operand ('struct S' invalid)"),
+    ("d(1)", 0, 1, "called object type 'double' is not a function or function pointer"),
+    ("scale(1)", 0, 8, "too few arguments to function call, expected 2, have 1"),
+    ("d.x", 0, 1, "member reference base type 'double' is not a structure or union"),
+    ("str = d", 6, 1, "assigning to 'char *' from incompatible type 'double'"),
+    ("double q = str;", 11, 3,
+     "initializing 'double' with an expression of incompatible type 'char *'"),
+    ("scale(str, 1)", 6, 3, "passing 'char *' to parameter of incompatible type 'double'"),
     ("x + 1 += 2", 0, 5, "expression is not assignable"),
     ("add2 = 0", 0, 4, "expression is not assignable"),
     ("x = st", 4, 2, "assigning to 'int' from incompatible type 'struct S'"),
@@ -178,7 +201,7 @@ ERRORS = [
     ("d = str", 4, 3, "assigning to 'double' from incompatible type 'char *'"),
     ("st++", 0, 4, "invalid argument type 'struct S' to unary expression"),
     ("const int k = 1; k = 2", 17, 1,
-     "cannot assign to a read-only location of type 'const int'"),
+     "cannot assign to variable 'k' with const-qualified type 'const int'"),
     ("int k; int k;", 11, 1, "redefinition of 'k'"),
     ("void v;", 5, 1, "variable has incomplete type 'void'"),
     ("int a[];", 4, 3, "definition of variable with array type needs an explicit size"),
@@ -205,8 +228,8 @@ ERRORS = [
     ('char s[2] = "abc";', 12, 5, "initializer-string for char array is too long"),
     ("int a[2] = {st};", 12, 2,
      "initializing 'int' with an expression of incompatible type 'struct S'"),
-    ("struct S t = {str};", 14, 3,
-     "initializing 'int' with an expression of incompatible type 'char *'"),
+    ("struct S t = {st};", 14, 2,
+     "initializing 'int' with an expression of incompatible type 'struct S'"),
     ("struct S t = 1;", 13, 1,
      "initializing 'struct S' with an expression of incompatible type 'int'"),
     ("*op", 0, 3, "expression has incomplete type 'struct opaque'"),
@@ -253,3 +276,17 @@ def test_random_input_gives_compile_error_or_module(pieces, provider):
         assert 0 <= e.offset <= len(src) and e.length >= 1
         return
     gen_module(program, "x86_64-unknown-linux-gnu")
+
+
+INIT_HEADS = ["int a[2] = ", "struct S t = ", "char s[] = ", "union U v = ", "int v = ",
+              "struct S sa[] = ", "int m[2][2] = "]
+INIT_PIECES = ["{", "}", ",", ".", "a", "g", "f", "b", "[", "]", "0", "1", "9", "=", '"s"',
+               "st", "x", "-1", "str", "*ps"]
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 300)), deadline=None)
+@given(head=st.sampled_from(INIT_HEADS),
+       pieces=st.lists(st.sampled_from(INIT_PIECES), min_size=1, max_size=12))
+def test_random_initializers_give_compile_error_or_module(head, pieces, provider):
+    test_random_input_gives_compile_error_or_module.hypothesis.inner_test(
+        [head] + pieces + [";"], provider)

@@ -72,3 +72,11 @@ def test_no_wrap_flags_ever(triple, provider):
     src = "x * y + -x - l * 3 + (x << 2) + c++ + ++s + (int)(str - str) + arr[x]"
     text = str(gen_module(analyze(src, provider), triple))
     assert " nsw " not in text and " nuw " not in text and "inbounds" not in text
+
+
+@pytest.mark.parametrize("triple", [X86, AARCH64])
+def test_compile_module_with_division_and_conversions(triple, provider):
+    """The empty asm needs no assembler parser: objects for either target."""
+    from lldb_jit.compile import compile_module
+    program = analyze("x / y + x % y + (int)d + (unsigned long)f + (x << y)", provider)
+    assert compile_module(gen_module(program, triple), triple)[:4] == b"\x7fELF"

@@ -97,6 +97,7 @@ C_PROGRAM = r"""
 #include <stddef.h>
 %(struct)s
 enum Color { RED = 0, GREEN = 1, BLUE = 7 };
+union U { int i; float f; };
 %(decls)s
 int arr[4]; struct S st; char strbuf[16]; char *str; struct S *ps; enum Color color;
 int add2(int a, int b) { return a + b; }

@@ -81,6 +81,7 @@ double vcheck_{tag}(int n, ...) {{
     va_end(ap); return t; }}
 {T} (*make_{tag}_ptr)(int) = make_{tag};
 {T} twice_{tag}({T} v) {{ return make_{tag}((int)check_{tag}(v) % 50); }}
+void set_{tag}(int k, {T} v) {{ g_{tag} = v; g_{tag}.{fields[0][0]} += k; }}
 """
 
 
@@ -95,7 +96,8 @@ def expressions(tag: str, fields) -> list[str]:
             f"check_{tag}(make_{tag}_ptr(5))", f"check_{tag}(twice_{tag}(make_{tag}(7)))",
             f"g_{tag} = make_{tag}(6); check_{tag}(g_{tag})",
             f"struct {tag} v; v = g_{tag} = make_{tag}(11); check_{tag}(v)",
-            f"check_{tag}(1 ? make_{tag}(2) : make_{tag}(3))"]
+            f"check_{tag}(1 ? make_{tag}(2) : make_{tag}(3))",
+            f"set_{tag}(3, make_{tag}(4)); make_{tag}(1); check_{tag}(g_{tag})"]
 
 
 CASES = [e for tag, fields in STRUCTS.items() for e in expressions(tag, fields)]
@@ -135,7 +137,8 @@ class LibWorld:
                    f"many_{tag}": func_type(ty_double, [ty_long] * 5 + [ty, ty_double, ty]),
                    f"sse_{tag}": func_type(ty_double, [ty_double] * 7 + [ty, ty]),
                    f"vcheck_{tag}": func_type(ty_double, [ty_int], variadic=True),
-                   f"twice_{tag}": func_type(ty, [ty])}
+                   f"twice_{tag}": func_type(ty, [ty]),
+                   f"set_{tag}": func_type(BASIC_TYPES[Kind.VOID], [ty_int, ty])}
             for name, fty in fns.items():
                 symbols[name] = Symbol(name, SymKind.FUNCTION, fty)
             symbols[f"g_{tag}"] = Symbol(f"g_{tag}", SymKind.GLOBAL, ty)
