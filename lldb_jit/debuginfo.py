@@ -33,6 +33,7 @@ _BASIC.update({   # C++ character types a C program's debug info may still name
 })
 _LOCAL_VALUE_TYPES = (lldb.eValueTypeVariableLocal, lldb.eValueTypeVariableArgument,
                       lldb.eValueTypeVariableStatic)
+_REGISTER_INTS = {1: ct.ty_uchar, 2: ct.ty_ushort, 4: ct.ty_uint, 8: ct.ty_ulong}
 _TAG_CLASSES = {"struct": lldb.eTypeClassStruct, "union": lldb.eTypeClassUnion,
                 "enum": lldb.eTypeClassEnumeration}
 
@@ -144,6 +145,7 @@ class FrameProvider:
         self.types = converter
         self.persistent = persistent      # name -> PersistentVar (see session.py)
         self.locals: dict[str, lldb.SBValue] = {}
+        self.registers: dict[str, str] = {}   # `$name` -> the register's own name
         self.addresses: dict[str, int] = {}   # link name -> load address (from debug info)
         self._enumerators: dict[str, tuple[int, CType]] | None = None
 
@@ -151,9 +153,22 @@ class FrameProvider:
     def lookup_identifier(self, name: str) -> Symbol | None:
         if name.startswith("$"):
             var = self.persistent.get(name)
-            return Symbol(name, SymKind.PERSISTENT, var.type) if var else None
+            if var is not None:
+                return Symbol(name, SymKind.PERSISTENT, var.type)
+            return self._register(name)
         return (self._local(name) or self._global(name) or self._function(name)
                 or self._enumerator(name))
+
+    def _register(self, name: str) -> Symbol | None:
+        """`$pc`, `$sp`, `$rax`...: unsigned integers of the register's size, as LLDB
+        types them."""
+        if self.frame is None:
+            return None
+        reg = self.frame.FindRegister(name[1:])
+        if not reg.IsValid() or reg.GetByteSize() not in _REGISTER_INTS:
+            return None
+        self.registers[name] = reg.GetName()
+        return Symbol(name, SymKind.REGISTER, _REGISTER_INTS[reg.GetByteSize()])
 
     def _local(self, name: str) -> Symbol | None:
         if self.frame is None:

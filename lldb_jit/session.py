@@ -58,6 +58,13 @@ class Outcome:
 
 
 @dataclass
+class _Copy:
+    home: object          # the SBValue it came from, or (frame index, register name)
+    address: int          # where the code sees it
+    original: bytes
+
+
+@dataclass
 class _Code:
     entry: int
     blocks: list[tuple[str, int]]
@@ -142,7 +149,11 @@ class Session:
                 self._remember(key, code, scope)
             else:
                 self._code.move_to_end(key)
-            block = self._frame_block(program, provider, scope, facts["locals"])
+            new_vars = {sym.name: PersistentVar(sym.name, sym.type, scope.allocate(
+                max(sym.type.size, 1), max(sym.type.align, 1), "rw"))
+                for sym in program.new_persistents}
+            block, copies = self._frame_block(program, provider, frame, scope,
+                                              facts["locals"], new_vars)
             result_address = 0
             if program.result_type is not None:
                 ty = program.result_type
@@ -160,6 +171,11 @@ class Session:
                     sys.exc_info()[1].suspended, list(scope.blocks))
                 scope.blocks.clear()
                 raise
+            if self._write_back(thread, copies):
+                self._stop = None               # registers changed: nothing cached holds
+            for var in new_vars.values():
+                scope.keep(var.address)
+                self.persistent[var.name] = var
             clock.lap("run")
             text = ""
             if program.result_type is not None:
@@ -195,38 +211,65 @@ class Session:
             for perm, address in old.blocks:
                 self.heap.free(perm, address)
 
-    def _frame_block(self, program, provider: FrameProvider, scope: Scope,
-                     local_addresses: dict[str, int]) -> bytes:
-        """The argument block: one pointer per frame object the expression uses."""
+    def _frame_block(self, program, provider: FrameProvider, frame: lldb.SBFrame,
+                     scope: Scope, local_addresses: dict[str, int],
+                     new_vars: dict[str, PersistentVar]) -> tuple[bytes, list[_Copy]]:
+        """The argument block: one pointer per frame object the expression uses. Objects
+        with no address (registers, variables kept in registers) get a copy, written
+        back after the run if the code changed it."""
         ptr = self.target.GetAddressByteSize()
-        slots = []
+        slots, copies = [], []
         for sym in program.frame_refs:
             if sym.kind is SymKind.PERSISTENT:
-                slots.append(self.persistent[sym.name].address)
-            elif sym.kind is SymKind.LOCAL:
+                var = new_vars.get(sym.name) or self.persistent[sym.name]
+                slots.append(var.address)
+            elif sym.kind is SymKind.REGISTER:
+                copy = self._copy_of(frame.FindRegister(provider.registers[sym.name]),
+                                     scope, (frame.GetFrameID(), provider.registers[sym.name]))
+                copies.append(copy)
+                slots.append(copy.address)
+            else:
                 address = local_addresses.get(sym.name)
                 if address is None:
                     value = provider.locals[sym.name]
                     address = value.GetLoadAddress()
                     if address == lldb.LLDB_INVALID_ADDRESS:
-                        address = self._copy_of(value, scope)
+                        copies.append(self._copy_of(value, scope, value))
+                        address = copies[-1].address
                     else:
                         local_addresses[sym.name] = address
                 slots.append(address)
-            else:
-                raise ExecError(f"'{sym.name}' cannot be reached from the expression yet")
         order = "little" if self.process.GetByteOrder() == lldb.eByteOrderLittle else "big"
-        return b"".join(s.to_bytes(ptr, order) for s in slots)
+        return b"".join(s.to_bytes(ptr, order) for s in slots), copies
 
-    def _copy_of(self, value: lldb.SBValue, scope: Scope) -> int:
-        """A variable living in a register (optimized code): hand the code a copy."""
+    def _copy_of(self, value: lldb.SBValue, scope: Scope, home) -> _Copy:
         data = value.GetData()
         raw = bytes(data.ReadRawData(lldb.SBError(), 0, data.GetByteSize()) or b"")
-        if len(raw) != value.GetByteSize():
+        if not value.IsValid() or len(raw) != value.GetByteSize():
             raise ExecError(f"cannot read the value of '{value.GetName()}'")
-        copy = scope.allocate(max(len(raw), 1), 16, "rw")
-        self.heap.write(copy, raw)
-        return copy
+        address = scope.allocate(max(len(raw), 1), 16, "rw")
+        self.heap.write(address, raw)
+        return _Copy(home, address, raw)
+
+    def _write_back(self, thread: lldb.SBThread, copies: list[_Copy]) -> bool:
+        """Put what the code wrote into copies back where they came from."""
+        changed = False
+        for copy in copies:
+            now = self.heap.read(copy.address, len(copy.original))
+            if now == copy.original:
+                continue
+            if isinstance(copy.home, tuple):    # (frame index, register name)
+                target = thread.GetFrameAtIndex(copy.home[0]).FindRegister(copy.home[1])
+            else:
+                target = copy.home
+            data = lldb.SBData()
+            order = self.process.GetByteOrder()
+            data.SetData(lldb.SBError(), now, order, self.target.GetAddressByteSize())
+            error = lldb.SBError()
+            if not target.SetData(data, error) or error.Fail():
+                raise ExecError(f"cannot write back '{target.GetName()}': {error.GetCString()}")
+            changed = True
+        return changed
 
     def _keep_result(self, ty: CType, address: int, scope: Scope) -> str:
         name = f"${self.next_result}"

@@ -222,7 +222,8 @@ class Parser:
         self.skip(")")
         return node
 
-    # declaration = declspec (init-declarator ("," init-declarator)*)? ";"
+    # declaration = declspec (init-declarator ("," init-declarator)*)? (";" | EOF)
+    #   (like the last expression, a last declaration may omit its ";": `int $n = 0`)
     def declaration(self) -> A.Node:
         start = self.tok.offset
         base = self.declspec()
@@ -231,7 +232,8 @@ class Parser:
             decls.append(self.init_declarator(base))
             while self.consume(","):
                 decls.append(self.init_declarator(base))
-        self.skip(";")
+        if self.tok.kind is not TK.EOF:
+            self.skip(";")
         return A.Block(*self.span_from(start), decls, scoped=False)
 
     # init-declarator = declarator ("=" initializer)?

@@ -210,7 +210,7 @@ ERRORS = [
     ("if x) y;", 3, 1, "expected '('"),
     ("do x; until (y);", 6, 5, "expected 'while'"),
     ("int = 3;", 4, 1, "expected identifier in declaration"),
-    ("int x = 3", 9, 1, "expected ';' at end of input"),
+    ("int x = 3 4", 10, 1, "expected ';'"),
     ("break", 5, 1, "expected ';' at end of input"),
     ("int a[2] = {1 2};", 14, 1, "expected '}'"),
     ("struct S t = {.=1};", 15, 1, "expected a field designator"),

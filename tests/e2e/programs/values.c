@@ -45,6 +45,11 @@ const char *pick(int i) { return i ? "yes" : "no"; }
 unsigned char low_byte(unsigned x) { return x & 0xff; }
 float scalef(float f) { return f * 2; }
 static int twice(int x) { return 2 * x; }
+struct point mid(struct point a, struct point b) {
+    struct point m = {(a.x + b.x) / 2, (a.y + b.y) / 2};
+    return m;
+}
+double len2(point_t p) { return p.x * p.x + p.y * p.y; }
 
 int compute(int param, double dparam, struct point *pp) {
     int local = param * 2;
@@ -62,5 +67,6 @@ int main(void) {
     int r = compute(5, 1.25, &origin);
     printf("%d %d %d %g %g\n", r, hidden, twice(counter), half(scale), scalef(ratio));
     printf("%ld %s %u %d %d\n", mul3(1, 2, 3), pick(1), low_byte(300), sum_list(head), fl.b);
+    printf("%d %g\n", mid(origin, points[2]).x, len2(origin));
     return 0;
 }
