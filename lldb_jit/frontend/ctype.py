@@ -260,7 +260,10 @@ def _declarator(ty: CType, inner: str) -> str:
         params = [type_name(p) for p in ty.params] + (["..."] if ty.variadic else [])
         if not params and ty.has_proto:
             params = ["void"]
-        return _declarator(ty.base, inner.rstrip() + "(" + ", ".join(params) + ")")
+        call = inner.rstrip() + "(" + ", ".join(params) + ")"
+        if ty.base is None:     # a function without debug info: nothing is known
+            return "<unknown> " + call
+        return _declarator(ty.base, call)
     if k in (Kind.STRUCT, Kind.UNION, Kind.ENUM):
         head = f"{k.value} {ty.name}" if ty.name else f"{k.value} <anonymous>"
     else:

@@ -74,3 +74,14 @@ def test_structs_by_value_and_c_traps(values_exe):
     assert got[6][2] == ("int", "1")                   # the count is masked (32 -> 0)
     assert got[7][2] == ("int", str(41 + 2147483647 - 2**32))   # wraps
     assert got[8][2] == ("int", str(-2**31))           # cvttsd2si's integer indefinite
+
+
+def test_calls_to_functions_without_debug_info(values_exe):
+    got = results(values_exe, [
+        '(int)printf("%d %s %g\\n", local, "str", 2.5f)'.join(["jit-eval ", ""]),
+        "jit-eval (unsigned long)strlen(greeting)", "jit-eval strlen(greeting)",
+        "jit-eval (int)getpid() == (int)getpid()"])
+    assert "10 str 2.5" in got[0][1] and got[0][2] == ("int", "11")   # variadic, float promoted
+    assert got[1][2] == ("unsigned long", "5")
+    assert "error: " in got[2][1] and "cast the call" in got[2][1]
+    assert got[3][2] == ("int", "1")
