@@ -55,7 +55,9 @@ class TypeConverter:
     def _convert(self, t: lldb.SBType, key: tuple) -> CType:
         cls = t.GetTypeClass()
         name = t.GetName() or ""
-        const = name.startswith("const ") or name.endswith(" const")
+        # `const char *` is a pointer to const; only a trailing const qualifies a pointer
+        const = name.endswith(" const") if cls == lldb.eTypeClassPointer else \
+            name.startswith("const ")
         if cls == lldb.eTypeClassTypedef:
             ty = ct.typedef_of(name, self.convert(t.GetTypedefedType()), origin=t)
         elif cls == lldb.eTypeClassPointer:

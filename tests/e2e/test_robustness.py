@@ -14,7 +14,7 @@ from lldbrun import LLDB, batch, parse_result
 
 # What must be identical before and after: every register, the frame, program data.
 STATE = ["register read --all", "frame variable", "thread list",
-         "memory read -s4 -fx -c8 data", "memory read -s4 -fx -c4 &ready"]
+         "memory read -s4 -fx -c8 &data", "memory read -s4 -fx -c4 &ready"]
 
 
 def _without_stop_reason(text: str) -> str:
@@ -23,10 +23,11 @@ def _without_stop_reason(text: str) -> str:
     return re.sub(r", stop reason = [^\n]*", "", text)
 
 
-def run_between_state(exe, commands):
-    blocks = batch(exe, STATE + commands + STATE)
-    n = len(STATE)
+def run_between_state(exe, commands, state=STATE):
+    blocks = batch(exe, state + commands + state)
+    n = len(state)
     for (cmd_a, before), (cmd_b, after) in zip(blocks[:n], blocks[-n:]):
+        assert "error" not in before, f"{cmd_a} is no check: {before}"
         before, after = _without_stop_reason(before), _without_stop_reason(after)
         assert cmd_a == cmd_b and before == after, f"{cmd_a} changed:\n{before}\n---\n{after}"
     return [out for _, out in blocks[n:-n]]
@@ -143,7 +144,7 @@ def test_memory_does_not_grow_with_evaluations(trouble_exe):
     count = int(os.environ.get("LLDB_JIT_SOAK", "400"))   # 10000 by hand: see README
     maps = "script print(open('/proc/%d/maps' % lldb.process.GetProcessID()).read())"
     warm = [f"jit-eval data[{i % 8}] + {i}" for i in range(80)]
-    soak = [f"jit-eval --no-cache -- data[{i % 8}] * {i} + local" for i in range(count)]
+    soak = [f"jit-eval --no-cache -t 10 -- data[{i % 8}] * {i} + local" for i in range(count)]
     blocks = batch(trouble_exe, warm + [maps] + soak + [maps], timeout=60 + count * 0.1)
     before, after = blocks[len(warm)][1], blocks[-1][1]
     failed = [(cmd, out) for cmd, out in blocks if cmd.startswith("jit-eval") and not parse_result(out)]
