@@ -23,6 +23,7 @@ from .errors import CompileError, ExecError
 from .frontend import analyze
 from .frontend.ctype import CType, type_name
 from .frontend.provider import SymKind
+from .frontend.tokenize import TK, tokenize
 from .irgen import ENTRY, gen_module
 from .link import link
 from .memory import Heap, ProcessPages, Scope, load
@@ -68,6 +69,7 @@ class _Copy:
 class _Code:
     entry: int
     blocks: list[tuple[str, int]]
+    pinned: bool = False     # holds string literals the debuggee may point to
 
 
 class Session:
@@ -82,6 +84,7 @@ class Session:
         self.next_result = 0
         self._trampoline: int | None = None
         self._code: OrderedDict[tuple, _Code] = OrderedDict()
+        self._pinned: dict[tuple, _Code] = {}
         self._stop: tuple | None = None     # the stop that _stop_facts describe
         self._stop_facts: dict = {}
         self._suspended: dict[int, tuple[run.Suspended, list]] = {}   # thread id -> call, blocks
@@ -143,12 +146,10 @@ class Session:
         key = _cache_key(source, program, provider)
         scope = Scope(self.heap)
         try:
-            code = self._code.get(key) if options.cache and not options.dump else None
+            code = self._cached(key) if options.cache and not options.dump else None
             if code is None:
                 code = self._build(program, provider, scope, clock, dumps, options)
                 self._remember(key, code, scope)
-            else:
-                self._code.move_to_end(key)
             new_vars = {sym.name: PersistentVar(sym.name, sym.type, scope.allocate(
                 max(sym.type.size, 1), max(sym.type.align, 1), "rw"))
                 for sym in program.new_persistents}
@@ -199,17 +200,32 @@ class Session:
         load(self.heap, image.segments)
         if ENTRY not in image.symbols:
             raise ExecError(f"the compiled code has no '{ENTRY}'")
-        return _Code(image.symbols[ENTRY], scope.blocks[first:])
+        return _Code(image.symbols[ENTRY], scope.blocks[first:],
+                     pinned=_has_string_literal(program.source))
 
     def _remember(self, key: tuple, code: _Code, scope: Scope) -> None:
-        """Keep the loaded code for the next evaluation of the same expression."""
+        """Keep the loaded code for the next evaluation of the same expression. Code
+        whose string literals the debuggee may now point to (`char *$s = "abc"`) is
+        pinned: never evicted, its memory never given back."""
         for perm, address in code.blocks:
             scope.keep(address)
+        if code.pinned:
+            self._pinned[key] = code
+            return
+        self._forget(self._code.pop(key, None))
         self._code[key] = code
         while len(self._code) > CODE_CACHE_SIZE:
-            _, old = self._code.popitem(last=False)
-            for perm, address in old.blocks:
-                self.heap.free(perm, address)
+            self._forget(self._code.popitem(last=False)[1])
+
+    def _cached(self, key: tuple) -> _Code | None:
+        code = self._code.get(key)
+        if code is not None:
+            self._code.move_to_end(key)
+        return code or self._pinned.get(key)
+
+    def _forget(self, code: _Code | None) -> None:
+        for perm, address in code.blocks if code is not None else ():
+            self.heap.free(perm, address)
 
     def _frame_block(self, program, provider: FrameProvider, frame: lldb.SBFrame,
                      scope: Scope, local_addresses: dict[str, int],
@@ -232,8 +248,8 @@ class Session:
                 address = local_addresses.get(sym.name)
                 if address is None:
                     value = provider.locals[sym.name]
-                    address = value.GetLoadAddress()
-                    if address == lldb.LLDB_INVALID_ADDRESS:
+                    address = _memory_address(value)
+                    if address is None:
                         copies.append(self._copy_of(value, scope, value))
                         address = copies[-1].address
                     else:
@@ -279,6 +295,21 @@ class Session:
         self.persistent[name] = PersistentVar(name, ty, address)
         self.next_result += 1
         return text
+
+
+def _memory_address(value: lldb.SBValue) -> int | None:
+    """Where a variable lives in memory, or None if it lives in a register or is
+    computed. (For a register variable GetLoadAddress() returns the register's value,
+    so the location, a register's name or an address, decides.)"""
+    try:
+        address = int(value.GetLocation() or "", 16)
+    except ValueError:
+        return None
+    return address if address == value.GetLoadAddress() else None
+
+
+def _has_string_literal(source: str) -> bool:
+    return any(tok.kind is TK.STR for tok in tokenize(source))
 
 
 def _too_deep_is_an_error(source: str, stage, *args, **kwargs):

@@ -18,6 +18,11 @@ def trouble_exe(tmp_path_factory) -> Path:
     return build(HERE / "programs" / "trouble.c", tmp_path_factory.mktemp("trouble"), "-pthread")
 
 
+@pytest.fixture(scope="session")
+def optimized_exe(tmp_path_factory) -> Path:
+    return build(HERE / "programs" / "optimized.c", tmp_path_factory.mktemp("optimized"), "-O2")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _debugserver():
     """Outside the lldb launcher, LLDB needs to be told where lldb-server is."""

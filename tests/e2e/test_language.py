@@ -85,3 +85,25 @@ def test_calls_to_functions_without_debug_info(values_exe):
     assert got[1][2] == ("unsigned long", "5")
     assert "error: " in got[2][1] and "cast the call" in got[2][1]
     assert got[3][2] == ("int", "1")
+
+
+def test_variables_living_in_registers_are_written_back(optimized_exe):
+    """At -O2 `acc` lives in a register (LLDB's location says so): the code gets a copy,
+    and what it writes goes back to the register, so the program carries on with it."""
+    got = results(optimized_exe, ["frame variable acc", "jit-eval acc * 2 + n",
+                                  "jit-eval acc = 100", "frame variable acc", "continue"])
+    acc = int(got[0][1].split("=")[1])
+    assert got[1][2] == ("int", str(acc * 2 + (acc // 3)))
+    assert got[2][2] == ("int", "100")
+    assert "(int) acc = 100" in got[3][1]
+    assert "\n101\n" in "\n" + got[4][1]        # work() returned acc + 1
+
+
+def test_string_literals_outlive_the_code_cache(values_exe):
+    churn = [f"jit-eval --no-cache -- counter + {i}" for i in range(70)]   # > cache size
+    got = results(values_exe, ['jit-eval char *$s = "persistent"; $s'] + churn +
+                  ["jit-eval $s", 'jit-eval greeting = "changed"'] + churn[:5] +
+                  ["jit-eval greeting"])
+    assert got[0][2][1].endswith('"persistent"')
+    assert got[71][2][1].endswith('"persistent"')     # its memory was not reused
+    assert got[-1][2][1].endswith('"changed"')
