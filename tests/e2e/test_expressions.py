@@ -41,7 +41,7 @@ SAME_AS_LLDB = [
     "(char)65", "(unsigned char)200", "(short)-3", "(long)counter * 100000000",
     "(double)counter / 2", "(int)scale", "(unsigned)-1", "(float)1 / 3", "(signed char)-1",
     "(char *)name", "(point_t *)&origin", "counter > 40 ? 100 : 200",
-    "scale > 2 ? scale : 0.0", "(long)primes[5] << 40",
+    "scale > 2 ? scale : 0.0", "(long)primes[5] << 40", "pk.i", "ld", "level",
 ]
 
 
@@ -109,6 +109,11 @@ C_SEMANTICS = [
     "counter < 40 && *null_ptr", "head->next->next->next == 0", "greeting[0] == 'h'",
     "name[1] - 'a'", "*name + 0", "\"abc\"[1] + 0", "sizeof(\"abc\")",
     "(_Bool)counter + (_Bool)0",
+    # an anonymous typedef'd enum (LLDB's own evaluator cannot see HIGH), packed
+    # structs, more than six arguments, mixed float/int arguments, long double
+    "HIGH + 1", "level == HIGH", "LOW * HIGH", "pk.i + pk.s", "sizeof(struct packed)",
+    "pk.c + 0", "sum8(1, 2, 3, 4, 5, 6, 7, 8)", "sum8(counter, -1, 0, 0, 0, 0, 0, 1)",
+    "mix(1, 2.5, 0.25f, 4L, 0.125)", "(double)ld * 2", "ld > 1",
 ]
 
 ORACLE = r'''

@@ -8,6 +8,8 @@ struct node { int value; struct node *next; };
 union number { int i; float f; };
 enum color { RED, GREEN = 5, BLUE };
 struct flags { unsigned a : 3; signed b : 4; unsigned c : 1; };
+typedef enum { LOW = 1, HIGH = 9 } level_t;          /* anonymous: LLDB cannot see HIGH */
+struct __attribute__((packed)) packed { char c; int i; short s; };
 
 int counter = 41;
 static int hidden = 7;
@@ -35,6 +37,9 @@ struct flags fl = {5, -3, 1};
 int *null_ptr = 0;
 int (*op)(int, int);
 char name[16] = "debugger";
+level_t level = HIGH;
+struct packed pk = {'x', 77, -5};
+long double ld = 1.25L;
 
 int add(int a, int b) { return a + b; }
 int sub(int a, int b) { return a - b; }
@@ -50,6 +55,10 @@ struct point mid(struct point a, struct point b) {
     return m;
 }
 double len2(point_t p) { return p.x * p.x + p.y * p.y; }
+long sum8(int a, int b, int c, int d, int e, int f, int g, int h) {
+    return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f + 7 * g + 8L * h;
+}
+double mix(int a, double b, float c, long d, double e) { return a + b + c + d + e; }
 
 int compute(int param, double dparam, struct point *pp) {
     int local = param * 2;
@@ -67,6 +76,7 @@ int main(void) {
     int r = compute(5, 1.25, &origin);
     printf("%d %d %d %g %g\n", r, hidden, twice(counter), half(scale), scalef(ratio));
     printf("%ld %s %u %d %d\n", mul3(1, 2, 3), pick(1), low_byte(300), sum_list(head), fl.b);
-    printf("%d %g\n", mid(origin, points[2]).x, len2(origin));
+    printf("%d %g %ld %d\n", mid(origin, points[2]).x, len2(origin), sum8(1, 2, 3, 4, 5, 6, 7, 8),
+           level + pk.i + (int)ld + (int)mix(1, 2, 3, 4, 5));
     return 0;
 }
