@@ -2,11 +2,14 @@
 output split per command; debuggees compiled by gcc in the test run."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pexpect
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -66,3 +69,28 @@ def parse_result(output: str) -> tuple[str, str] | None:
         if m:
             return m.group("type"), m.group("value").strip()
     return None
+
+
+PROMPT_JIT = "(jit) "
+
+
+@contextlib.contextmanager
+def interactive(exe: Path, connect: list[str] = (), run: str = "run"):
+    """An interactive lldb (pexpect) on `exe`, stopped at the "break here" line, with a
+    unique prompt; killed whatever happens. `connect` commands come before `run`."""
+    child = pexpect.spawn(LLDB, ["--no-lldbinit", "--no-use-colors", str(exe)],
+                          encoding="utf-8", timeout=30, cwd=str(exe.parent))
+    try:
+        child.expect_exact(PROMPT)
+        child.sendline(f"settings set prompt '{PROMPT_JIT}'")
+        child.expect_exact(PROMPT_JIT)
+        for command in ["settings set show-statusline false", "command script import lldb_jit",
+                        f'breakpoint set -p "break here" -f {exe.name}.c', *connect, run]:
+            child.sendline(command)
+            child.expect_exact(PROMPT_JIT)
+        child.expect("stop reason = breakpoint")   # `run` gives the prompt back at once
+        child.expect_exact(PROMPT_JIT)
+        yield child
+        assert "Traceback" not in child.before
+    finally:
+        child.close(force=True)

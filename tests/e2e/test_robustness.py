@@ -6,11 +6,11 @@ import os
 import re
 import subprocess
 import time
+from pathlib import Path
 
-import pexpect
 import pytest
 
-from lldbrun import LLDB, batch, parse_result
+from lldbrun import PROMPT_JIT, batch, interactive, parse_result
 
 # What must be identical before and after: every register, the frame, program data.
 STATE = ["register read --all", "frame variable", "thread list",
@@ -98,33 +98,18 @@ def test_process_killed_during_evaluation(trouble_exe):
 
 
 def test_ctrl_c_interrupts_a_long_evaluation(trouble_exe):
-    child = pexpect.spawn(LLDB, ["--no-lldbinit", "--no-use-colors", str(trouble_exe)],
-                          encoding="utf-8", timeout=30, cwd=str(trouble_exe.parent))
-    try:
-        prompt = "(jit) "
-        child.expect_exact("(lldb) ")
-        child.sendline(f"settings set prompt '{prompt}'")
-        child.expect_exact(prompt)
-        for command in ["settings set show-statusline false", "command script import lldb_jit",
-                        f'breakpoint set -p "break here" -f {trouble_exe.name}.c', "run"]:
-            child.sendline(command)
-            child.expect_exact(prompt)
-        child.expect("stop reason = breakpoint")   # `run` gives the prompt back at once
-        child.expect_exact(prompt)
+    with interactive(trouble_exe) as child:
         child.sendline("jit-eval -t 0 -- spin()")
         time.sleep(1.0)
         child.sendintr()
         child.expect(r"error: the expression was interrupted")
-        child.expect_exact(prompt)
+        child.expect_exact(PROMPT_JIT)
         child.sendintr()                 # at the prompt, LLDB's own handler is back:
         time.sleep(0.5)                  # with the default one, lldb would die here
         assert child.isalive()
         child.sendline("jit-eval local + 2")
         child.expect(r"\(int\) \$\d+ = 7")
-        child.expect_exact(prompt)
-        assert "Traceback" not in child.before
-    finally:
-        child.close(force=True)
+        child.expect_exact(PROMPT_JIT)
 
 
 def _mapped_kib(maps: str) -> int:
@@ -177,48 +162,34 @@ def test_breakpoints_in_called_code(trouble_exe):
     assert again.startswith("error: ") and "no evaluation left" in again
 
 
-def test_gdb_remote_connection_dropping(trouble_exe, tmp_path):
+def test_gdb_remote_connection_dropping(trouble_exe):
     """lldb-server as a gdb-remote stub, killed while an expression runs."""
     import socket
 
     import lldb_for_pwndbg
-    from pathlib import Path
     server_bin = Path(lldb_for_pwndbg.__file__).parent / "_vendor" / "bin" / "lldb-server"
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen([str(server_bin), "gdbserver", f"127.0.0.1:{port}", str(trouble_exe)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    child = pexpect.spawn(LLDB, ["--no-lldbinit", "--no-use-colors", str(trouble_exe)],
-                          encoding="utf-8", timeout=30, cwd=str(trouble_exe.parent))
     try:
-        prompt = "(jit) "
-        child.expect_exact("(lldb) ")
-        child.sendline(f"settings set prompt '{prompt}'")
-        child.expect_exact(prompt)
         time.sleep(0.5)
-        for command in ["settings set show-statusline false", "command script import lldb_jit",
-                        f'breakpoint set -p "break here" -f {trouble_exe.name}.c',
-                        f"gdb-remote 127.0.0.1:{port}", "continue"]:
-            child.sendline(command)
-            child.expect_exact(prompt)
-        child.expect("stop reason = breakpoint")
-        child.expect_exact(prompt)
-        child.sendline("jit-eval local + 1")
-        child.expect(r"\(int\) \$0 = 6")
-        child.expect_exact(prompt)
-        child.sendline("jit-eval -t 0 -- spin()")
-        time.sleep(1.0)
-        server.kill()
-        child.expect(r"error: the process exited during the evaluation[^\r\n]*")
-        child.expect_exact(prompt)
-        child.sendline("jit-eval 1 + 1")
-        child.expect_exact("error: ")
-        child.expect_exact(prompt)
-        child.sendline("script print(6 * 7)")
-        child.expect_exact("42")                      # lldb itself is fine
-        assert "Traceback" not in child.before
+        with interactive(trouble_exe, connect=[f"gdb-remote 127.0.0.1:{port}"],
+                         run="continue") as child:
+            child.sendline("jit-eval local + 1")
+            child.expect(r"\(int\) \$0 = 6")
+            child.expect_exact(PROMPT_JIT)
+            child.sendline("jit-eval -t 0 -- spin()")
+            time.sleep(1.0)
+            server.kill()
+            child.expect(r"error: the process exited during the evaluation[^\r\n]*")
+            child.expect_exact(PROMPT_JIT)
+            child.sendline("jit-eval 1 + 1")
+            child.expect_exact("error: ")
+            child.expect_exact(PROMPT_JIT)
+            child.sendline("script print(6 * 7)")
+            child.expect_exact("42")                  # lldb itself is fine
     finally:
-        child.close(force=True)
         server.kill()
         server.wait()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 import subprocess
 
-import pexpect
 import pytest
 
-from lldbrun import LLDB, batch, parse_result
+from lldbrun import PROMPT_JIT, batch, interactive, parse_result
 
 STATE = ["register read --all", "frame variable", "memory read -s4 -fx -c8 &counter"]
 
@@ -94,19 +93,8 @@ def test_without_a_process_is_a_clear_error(values_exe):
 
 
 def test_interactive_session(values_exe):
-    child = pexpect.spawn(LLDB, ["--no-lldbinit", "--no-use-colors", str(values_exe)],
-                          encoding="utf-8", timeout=60, cwd=str(values_exe.parent))
-    try:
-        prompt = "(jit) "
-        child.expect_exact("(lldb) ")
-        child.sendline(f"settings set prompt '{prompt}'")
-        child.expect_exact(prompt)
-        for command in ["settings set show-statusline false", "command script import lldb_jit",
-                        f'breakpoint set -p "break here" -f {values_exe.name}.c', "run"]:
-            child.sendline(command)
-            child.expect_exact(prompt)
-        child.expect("stop reason = breakpoint")   # `run` gives the prompt back at once
-        child.expect_exact(prompt)
+    with interactive(values_exe) as child:
+        prompt = PROMPT_JIT
         child.sendline("jit-eval counter + local * 2")
         child.expect(r"\(int\) \$0 = 61")
         child.expect_exact(prompt)
@@ -123,9 +111,6 @@ def test_interactive_session(values_exe):
         child.sendline("frame variable local")
         child.expect(r"\(int\) local = 10")
         child.expect_exact(prompt)
-        assert "Traceback" not in child.before
-    finally:
-        child.close(force=True)
 
 
 def test_double_dash_separates_options_from_the_expression(values_exe):
