@@ -93,4 +93,7 @@ def interactive(exe: Path, connect: list[str] = (), run: str = "run"):
         yield child
         assert "Traceback" not in child.before
     finally:
+        if child.isalive():     # kill the debuggee first: it would outlive a killed lldb
+            child.sendline("process kill")
+            child.expect([PROMPT_JIT, pexpect.EOF, pexpect.TIMEOUT], timeout=5)
         child.close(force=True)

@@ -2,8 +2,10 @@
 wait for another thread, exit), the session survives and the debuggee is as it was."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -173,8 +175,10 @@ def test_gdb_remote_connection_dropping(trouble_exe):
         port = s.getsockname()[1]
     server = subprocess.Popen([str(server_bin), "gdbserver", f"127.0.0.1:{port}", str(trouble_exe)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    debuggee = None
     try:
         time.sleep(0.5)
+        debuggee = _children(server.pid)   # a killed stub leaves its debuggee running
         with interactive(trouble_exe, connect=[f"gdb-remote 127.0.0.1:{port}"],
                          run="continue") as child:
             child.sendline("jit-eval local + 1")
@@ -193,3 +197,12 @@ def test_gdb_remote_connection_dropping(trouble_exe):
     finally:
         server.kill()
         server.wait()
+        for pid in debuggee or ():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _children(pid: int) -> list[int]:
+    tasks = Path(f"/proc/{pid}/task")
+    return [int(child) for task in tasks.iterdir()
+            for child in (task / "children").read_text().split()]
