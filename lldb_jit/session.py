@@ -8,7 +8,6 @@ the code does not depend on where the frame is).
 """
 from __future__ import annotations
 
-import sys
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -167,9 +166,8 @@ class Session:
                     before=facts.get("registers"), all_threads=options.all_threads,
                     unwind_on_error=options.unwind_on_error,
                     ignore_breakpoints=options.ignore_breakpoints)
-            except run.CallSuspended:   # the code may still run: keep its memory
-                self._suspended[thread_id] = (
-                    sys.exc_info()[1].suspended, list(scope.blocks))
+            except run.CallSuspended as e:   # the code may still run: keep its memory
+                self._suspended[thread_id] = (e.suspended, list(scope.blocks))
                 scope.blocks.clear()
                 raise
             if self._write_back(thread, copies):
