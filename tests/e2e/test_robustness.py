@@ -175,10 +175,8 @@ def test_gdb_remote_connection_dropping(trouble_exe):
         port = s.getsockname()[1]
     server = subprocess.Popen([str(server_bin), "gdbserver", f"127.0.0.1:{port}", str(trouble_exe)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    debuggee = None
     try:
         time.sleep(0.5)
-        debuggee = _children(server.pid)   # a killed stub leaves its debuggee running
         with interactive(trouble_exe, connect=[f"gdb-remote 127.0.0.1:{port}"],
                          run="continue") as child:
             child.sendline("jit-eval local + 1")
@@ -197,12 +195,11 @@ def test_gdb_remote_connection_dropping(trouble_exe):
     finally:
         server.kill()
         server.wait()
-        for pid in debuggee or ():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        _kill_processes_of(trouble_exe)     # a killed stub leaves its debuggee running
 
 
-def _children(pid: int) -> list[int]:
-    tasks = Path(f"/proc/{pid}/task")
-    return [int(child) for task in tasks.iterdir()
-            for child in (task / "children").read_text().split()]
+def _kill_processes_of(exe: Path) -> None:
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if proc.name.isdigit() and Path(os.readlink(proc / "exe")) == exe:
+                os.kill(int(proc.name), signal.SIGKILL)
