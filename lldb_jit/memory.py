@@ -33,7 +33,6 @@ class Arena:
         self._chunk = chunk
         self._free: list[tuple[int, int]] = []   # sorted, disjoint [start, end) ranges
         self._used: dict[int, int] = {}          # start -> end of each live block
-        self.mapped = 0                          # bytes obtained from the page source
 
     def allocate(self, size: int, align: int = 16) -> int:
         size = max(size, 1)
@@ -41,7 +40,6 @@ class Arena:
         if address is None:
             grow = align_up(max(self._chunk, size + align), PAGE)
             base = self._grow(grow)
-            self.mapped += grow
             self._release(base, base + grow)
             address = self._take(size, align)
         return address
@@ -50,9 +48,6 @@ class Arena:
         end = self._used.pop(address, None)
         if end is not None:
             self._release(address, end)
-
-    def live_bytes(self) -> int:
-        return sum(end - start for start, end in self._used.items())
 
     def _take(self, size: int, align: int) -> int | None:
         for i, (start, end) in enumerate(self._free):

@@ -1,17 +1,12 @@
-"""Calling conventions, one module per architecture behind the same names:
-NAME, TRAP, TRAP_PC_OFFSET, PC, SP, SAVED_REGISTERS, FALLBACK_REGISTERS, prepare_call()."""
+"""Calling into the debuggee, one module per architecture behind the same names:
+NAME, BYTE_ORDER, PC, SP, FP, CHECKED_REGISTERS, PUSHED_REGISTERS, the TRAMPOLINE bytes
+with its RESTORE and TRAP offsets, TRAP_PC_OFFSET, SAVED_BYTES, STACK_NEEDED, and
+prepare_call(), entry_registers(), recovery_registers()."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import ModuleType
 
 from ..errors import JitError
-
-
-@dataclass
-class CallSetup:
-    registers: dict[str, int]          # register name -> value, in the order to write them
-    stack: list[tuple[int, bytes]]     # (address, bytes) to write before running
 
 
 def abi_for_triple(triple: str) -> ModuleType:
