@@ -135,12 +135,17 @@ def abandon(thread: lldb.SBThread, suspended: Suspended, memory) -> None:
     """Put a thread left inside an expression back as it was before the call."""
     regs = Registers(thread)
     abi, trampoline, entry_sp = suspended.abi, suspended.trampoline, suspended.entry_sp
-    restored = (regs.frame.GetPC() == trampoline + abi.TRAP + abi.TRAP_PC_OFFSET
+    restored = (regs.frame.GetPC() == _trap_pc(abi, trampoline)
                 or _through_restore_path(regs, abi, trampoline, entry_sp))
     _put_back(regs, abi, memory, entry_sp, suspended.before, restored)
     if not restored:
         raise ExecError("the thread could not run the register restore path; "
                         "its general registers were put back")
+
+
+def _trap_pc(abi, trampoline: int) -> int:
+    """Where the thread stops once the trampoline's trap has run."""
+    return trampoline + abi.TRAP + abi.TRAP_PC_OFFSET
 
 
 def _through_restore_path(regs: Registers, abi, trampoline: int, entry_sp: int) -> bool:
@@ -158,7 +163,7 @@ def _put_back(regs: Registers, abi, memory, entry_sp: int, before: dict[str, int
         raw = memory.read(entry_sp - abi.SAVED_BYTES, abi.SAVED_BYTES)
         after = {name: int.from_bytes(raw[i * 8:i * 8 + 8], abi.BYTE_ORDER)
                  for i, name in enumerate(abi.PUSHED_REGISTERS)}
-        after["rflags"] = regs.read(["rflags"])["rflags"]   # popf may not set every bit
+        after[abi.FLAGS] = regs.read([abi.FLAGS])[abi.FLAGS]   # popf may not set every bit
     else:
         after = regs.read(abi.CHECKED_REGISTERS)
     changed = {name: value for name, value in before.items()
@@ -178,7 +183,7 @@ def _run_to_trap(regs: Registers, abi, trampoline: int, timeout: float,
     running the restore path, when the pending signal of the stop that sent us there
     is not delivered either)."""
     thread = regs.thread
-    trap_pc = trampoline + abi.TRAP + abi.TRAP_PC_OFFSET
+    trap_pc = _trap_pc(abi, trampoline)
     deadline = time.monotonic() + timeout if timeout else None
     ctrl_c = contextlib.nullcontext(lambda: False) if recovering else _ctrl_c_pressed()
     with WATCHDOG.armed(thread.GetProcess()) as pokes, ctrl_c as pressed:
@@ -196,11 +201,10 @@ def _run_to_trap(regs: Registers, abi, trampoline: int, timeout: float,
                                           f"and was interrupted")
             if len(pokes) > seen and _stopped_by_interrupt(thread):
                 continue
-            if thread.GetStopReason() != lldb.eStopReasonBreakpoint:
-                return Problem("crash", _crash_report(thread, trampoline, len(abi.TRAMPOLINE)))
-            if stop_at_breakpoints:
-                return Problem("breakpoint", _crash_report(thread, trampoline,
-                                                           len(abi.TRAMPOLINE)))
+            at_breakpoint = thread.GetStopReason() == lldb.eStopReasonBreakpoint
+            if not at_breakpoint or stop_at_breakpoints:
+                return Problem("breakpoint" if at_breakpoint else "crash",
+                               _crash_report(thread, trampoline, len(abi.TRAMPOLINE)))
 
 
 def _stopped_by_interrupt(thread: lldb.SBThread) -> bool:

@@ -1,5 +1,5 @@
 """Calling into the debuggee, one module per architecture behind the same names:
-NAME, BYTE_ORDER, PC, SP, FP, CHECKED_REGISTERS, PUSHED_REGISTERS, the TRAMPOLINE bytes
+NAME, BYTE_ORDER, PC, SP, FP, FLAGS, CHECKED_REGISTERS, PUSHED_REGISTERS, the TRAMPOLINE bytes
 with its RESTORE and TRAP offsets, TRAP_PC_OFFSET, SAVED_BYTES, STACK_NEEDED, and
 prepare_call(), entry_registers(), recovery_registers()."""
 from __future__ import annotations

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 NAME = "x86_64"
 BYTE_ORDER = "little"
-PC, SP, FP = "rip", "rsp", "rbp"
+PC, SP, FP, FLAGS = "rip", "rsp", "rbp", "rflags"
 RED_ZONE = 128
 STACK_ALIGN = 16
 # Registers the debugger compares before and after a call (cheap to read: general).
