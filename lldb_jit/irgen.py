@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from llvmlite import ir
 from llvmlite.ir.values import ArgumentAttributes
 
-from . import cabi, hardware
-from .cabi import Class, Passing
+from . import callconv, targets
+from .callconv import Class, Passing
 from .frontend import Program
 from .frontend import ast as A
 from .frontend.ast import Op
@@ -102,13 +102,8 @@ class Signature:
         return self.ret is not None and self.ret.in_memory
 
 
-def long_double_type(triple: str) -> ir.Type:
-    arch = triple.split("-", 1)[0]
-    if arch in ("x86_64", "i386", "i686"):
-        return ExtFloatType("x86_fp80")
-    if arch in ("aarch64", "arm64", "riscv64"):
-        return ExtFloatType("fp128")
-    return ir.DoubleType()
+def long_double_type(name: str) -> ir.Type:
+    return ir.DoubleType() if name == "double" else ExtFloatType(name)
 
 
 def gen_module(program: Program, triple: str, data_layout: str = "") -> ir.Module:
@@ -122,9 +117,9 @@ class IRGenerator:
         self.module.triple = triple
         if data_layout:
             self.module.data_layout = data_layout
-        self.long_double = long_double_type(triple)
-        self.hardware = hardware.for_triple(triple)
-        self.triple = triple
+        self.target = targets.for_triple(triple)
+        self.long_double = long_double_type(self.target.long_double)
+        self.hardware = self.target.hardware
         self.program = program
         self.locals: dict[int, ir.Value] = {}       # id(LocalVar) -> alloca
         self.slot_addrs: dict[int, ir.Value] = {}   # frame slot -> loaded address
@@ -168,7 +163,7 @@ class IRGenerator:
             return ir.ArrayType(i8, ty.size if ty.members is not None else 0)
         return ir.IntType(ty.size * 8)
 
-    def part_type(self, part: cabi.Part) -> ir.Type:
+    def part_type(self, part: callconv.Part) -> ir.Type:
         """The LLVM type of one register's worth of a record."""
         if part.cls is Class.SSE:
             return ir.FloatType() if part.size <= 4 else ir.DoubleType()
@@ -176,15 +171,15 @@ class IRGenerator:
             return self.long_double
         return ir.IntType(8 * part.size)
 
-    # --- calls: the C calling convention (lldb_jit.cabi) ------------------------------
+    # --- calls: the C calling convention (lldb_jit.callconv) ------------------------------
 
     def signature(self, ret: CType | None, args: list[CType], nfixed: int,
                   variadic: bool) -> Signature:
         """The lowered signature of a call with arguments of types `args` (the first
-        `nfixed` of them declared parameters). Records go by the target's cabi."""
+        `nfixed` of them declared parameters). Records go by the target's callconv."""
         ret_passing, passings = None, [None] * len(args)
-        if cabi.is_record_call(ret, args):
-            lowering = cabi.for_triple(self.triple).lower_call(ret, args)
+        if callconv.is_record_call(ret, args):
+            lowering = self.target.callconv.lower_call(ret, args)
             ret_passing = lowering.ret if ret is not None and is_record(ret) else None
             passings = [p if is_record(t) else None for p, t in zip(lowering.args, args)]
         operands = []

@@ -1,7 +1,7 @@
 """The run step: call code in the debuggee on the selected thread, without LLDB's
 expression machinery.
 
-The thread enters the architecture's trampoline (see lldb_jit/abi/), which saves every
+The thread enters the architecture's trampoline (lldb_jit/targets/<cpu>/trampoline.py), which saves every
 register in the debuggee, calls the expression per the platform ABI, restores them and
 traps. The debugger writes only SP and PC, continues with the other threads held, and
 checks that the thread stopped at *our* trap. Anything else (a crash, a breakpoint it

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import lldb
 
 from . import run
-from .abi import abi_for_triple
 from .compile import compile_module
 from .debuginfo import FrameProvider, TypeConverter
 from .errors import CompileError, ExecError
@@ -27,6 +26,7 @@ from .irgen import ENTRY, gen_module
 from .link import link
 from .memory import Heap, ProcessPages, Scope, load
 from .report import describe, result_value
+from .targets import for_triple
 
 CODE_CACHE_SIZE = 64
 STAGES = ("parse", "irgen", "compile", "link", "load", "run", "report")
@@ -76,7 +76,7 @@ class Session:
         self.target = target
         self.process = process
         self.triple = target.GetTriple()
-        self.abi = abi_for_triple(self.triple)
+        self.abi = for_triple(self.triple).abi
         self.heap = Heap(ProcessPages(process))
         self.types = TypeConverter(target)
         self.persistent: dict[str, PersistentVar] = {}

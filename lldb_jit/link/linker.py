@@ -12,15 +12,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 from lldb_jit.errors import LinkError
-from lldb_jit.link import aarch64, x86_64
+from lldb_jit.targets import for_elf_machine
 from lldb_jit.link.edges import Arch, Block, Edge, EdgeKind, LinkSymbol
 from lldb_jit.link.elf import (
     SHF_EXECINSTR, SHF_TLS, SHF_WRITE, SHN_ABS, SHN_COMMON, SHN_LORESERVE, SHN_UNDEF,
     SHT_NOBITS, SHT_REL, SHT_RELA, SHT_X86_64_UNWIND, STB_GLOBAL, STB_WEAK, STT_COMMON,
     STT_FUNC, STT_NOTYPE, STT_OBJECT, STT_SECTION, ElfObject, Section, read_elf,
 )
-
-ARCHES: dict[int, Arch] = {a.machine: a for a in (x86_64.ARCH, aarch64.ARCH)}
 
 GOT_SYMBOL = "_GLOBAL_OFFSET_TABLE_"
 GOT_SECTION = "$__GOT"
@@ -150,7 +148,8 @@ class StubTableManager:
 
 class _Linker:
     def __init__(self, elf: ElfObject, resolve: Resolver):
-        arch = ARCHES.get(elf.machine)
+        target = for_elf_machine(elf.machine)
+        arch = target.link if target is not None else None
         if arch is None:
             raise LinkError(f"unsupported architecture (ELF e_machine {elf.machine})")
         if not elf.is64 or not elf.little_endian:

@@ -1,12 +1,18 @@
 """The trampoline bytes are the assembly written beside them, and the call set-up keeps
 the ABI's stack alignment."""
 import io
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 import llvmlite.binding as llvm
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from lldb_jit.abi import abi_for_triple, x86_64
+from lldb_jit.targets import for_triple
+from lldb_jit.targets.aarch64 import trampoline as aarch64
+from lldb_jit.targets.x86_64 import trampoline as x86_64
 from lldb_jit.errors import JitError
 
 
@@ -69,4 +75,55 @@ def test_entry_cancels_a_pending_syscall_restart(rax, zeroed):
 
 def test_unknown_architecture_is_an_error():
     with pytest.raises(JitError, match="sparc"):
-        abi_for_triple("sparc-unknown-linux-gnu")
+        for_triple("sparc-unknown-linux-gnu")
+
+
+def assemble_aarch64(asm: str) -> tuple[bytes, dict[str, int]]:
+    """GNU as for AArch64 (binutils-aarch64-linux-gnu, which the Makefile installs with
+    the cross compiler): LLVM's AArch64 assembler is not in llvmlite."""
+    tool = shutil.which("aarch64-linux-gnu-as")
+    if tool is None:
+        pytest.skip("aarch64-linux-gnu-as is not installed (make system-deps)")
+    with tempfile.TemporaryDirectory() as tmp:
+        src, obj = Path(tmp, "t.s"), Path(tmp, "t.o")
+        src.write_text(".text\n.globl start\nstart:\n" + asm)
+        subprocess.run([tool, "-o", str(obj), str(src)], check=True)
+        elf = ELFFile(io.BytesIO(obj.read_bytes()))
+        symbols = {s.name: s["st_value"]
+                   for s in elf.get_section_by_name(".symtab").iter_symbols()}
+        return elf.get_section_by_name(".text").data(), symbols
+
+
+def test_aarch64_trampoline_bytes_are_its_assembly():
+    code, symbols = assemble_aarch64(aarch64.TRAMPOLINE_ASM)
+    assert code == aarch64.TRAMPOLINE
+    assert symbols["restore"] == aarch64.RESTORE
+    assert code[aarch64.TRAP:] == bytes.fromhex("000020d4")   # brk #0
+
+
+def test_aarch64_save_area_layout():
+    """x0-x30 and NZCV fill SAVED_BYTES below the entry SP; x29 points at the bottom of
+    the whole area, where the restore path expects it."""
+    stores = [line.split() for line in aarch64.TRAMPOLINE_ASM.splitlines()
+              if line.strip().startswith("stp x")]
+    gprs = [w.rstrip(",") for words in stores for w in words[1:3]]
+    assert gprs[:30] == [f"x{i}" for i in range(30)] and gprs[30] == "x30"
+    assert aarch64.SAVED_BYTES == 8 * len(aarch64.PUSHED_REGISTERS) == 256
+    assert "ldr x16, [x29, #%d]" % aarch64.FRAME_BYTES in aarch64.TRAMPOLINE_ASM
+    regs = aarch64.recovery_registers(0x7000, 0x1000)
+    assert regs == {"x29": 0x7000 - aarch64.FRAME_BYTES, "pc": 0x1000 + aarch64.RESTORE}
+
+
+def test_syscall_code_is_the_syscall_instruction_and_a_trap():
+    code, _ = assemble_aarch64("svc #0\nbrk #0\n")
+    assert code == aarch64.SYSCALL_CODE
+    assert x86_64.SYSCALL_CODE == bytes.fromhex("0f05cc")
+    for abi in (aarch64, x86_64):
+        assert abi.SYSCALL_TRAP == len(abi.SYSCALL_CODE) - (4 if abi is aarch64 else 1)
+
+
+def test_registry_maps_triples_to_one_folder_each():
+    assert for_triple("x86_64-pc-linux-gnu").abi is x86_64
+    assert for_triple("aarch64--linux").abi is aarch64
+    assert for_triple("arm64-unknown-linux-gnu").name == "aarch64"
+    assert for_triple("aarch64--linux").char_signed is False

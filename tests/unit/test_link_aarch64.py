@@ -10,7 +10,7 @@ import pytest
 
 from lldb_jit.errors import LinkError
 from lldb_jit.link import LinkedImage
-from lldb_jit.link.aarch64 import ADRP_X16, BR_X16, LDR_X16_X16, R_AARCH64_NAMES
+from lldb_jit.targets.aarch64.relocations import ADRP_X16, BR_X16, LDR_X16_X16, R_AARCH64_NAMES
 from lldb_jit.link.elf import read_elf
 from test_link_support import (
     AARCH64, FAR, PROGRAM, RW_BASE, RX_BASE, FakeMemory, compile_ir, link_with, read_u32,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from lldb_jit.errors import LinkError
-from lldb_jit.link import aarch64, x86_64
+from lldb_jit.targets.aarch64 import relocations as aarch64
+from lldb_jit.targets.x86_64 import relocations as x86_64
 from lldb_jit.link.edges import Block, Edge, EdgeKind, LinkSymbol, check_range
 
 ARCHES = [x86_64.ARCH, aarch64.ARCH]

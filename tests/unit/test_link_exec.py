@@ -12,7 +12,7 @@ import platform
 import pytest
 
 from lldb_jit.link import link
-from lldb_jit.link.x86_64 import R_X86_64_NAMES
+from lldb_jit.targets.x86_64.relocations import R_X86_64_NAMES
 from test_link_support import (
     X86_64, compile_ir, read_i32, relocation_offsets, section_address, segment_bytes,
 )

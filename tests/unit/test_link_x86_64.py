@@ -9,7 +9,7 @@ import pytest
 from lldb_jit.errors import ElfParseError, LinkError
 from lldb_jit.link import LinkedImage, link
 from lldb_jit.link.elf import SHN_ABS, STB_WEAK
-from lldb_jit.link.x86_64 import POINTER_JUMP_STUB, R_X86_64_NAMES
+from lldb_jit.targets.x86_64.relocations import POINTER_JUMP_STUB, R_X86_64_NAMES
 from test_link_support import (
     FAR, PROGRAM, RW_BASE, RX_BASE, FakeMemory, Resolver, compile_ir, link_with, read_i32,
     read_u64, relocation_offsets, relocations, section_address, segment_bytes, with_reloc,

@@ -7,8 +7,8 @@ import subprocess
 import llvmlite.binding as llvm
 import pytest
 
-from lldb_jit.cabi import Class
-from lldb_jit.cabi.x86_64 import classify, lower_call
+from lldb_jit.callconv import Class
+from lldb_jit.targets.x86_64.callconv import classify, lower_call
 from lldb_jit.frontend.ctype import (BASIC_TYPES, Kind, Member, func_type, pointer_to,
                                      struct_type, ty_double, ty_int, ty_long)
 from lldb_jit.frontend.provider import DictProvider, Symbol, SymKind

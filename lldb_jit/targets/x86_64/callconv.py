@@ -3,9 +3,9 @@ X86_64ABIInfo does it: classify each eightbyte from the scalars it holds, merge,
 up, then give whole records to memory when the registers left do not hold them all."""
 from __future__ import annotations
 
-from ..frontend.ctype import (CType, Kind, is_flonum, is_integer, is_pointer, is_record,
+from ...frontend.ctype import (CType, Kind, is_flonum, is_integer, is_pointer, is_record,
                               strip_typedefs, ty_uchar)
-from . import CallLowering, Class, Part, Passing
+from ...callconv import CallLowering, Class, Part, Passing
 
 INTEGER_REGS, SSE_REGS = 6, 8   # rdi rsi rdx rcx r8 r9; xmm0-xmm7
 

@@ -3,7 +3,7 @@ which registers a struct or union passed or returned by value travels in. LLVM l
 scalars itself; for records the front end must say "these eightbytes, in integer or
 vector registers" or "in memory" (byval argument, sret return), as clang's ABIInfo does.
 
-    lowering = cabi.for_triple(triple).lower_call(ret, params)
+    lowering = targets.for_triple(triple).callconv.lower_call(ret, params)
 
 `ret` is None for void; `params` are the types of all the arguments of one call
 (variadic ones included, already promoted). The answer is a CallLowering: one Passing
@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from types import ModuleType
-
-from ..errors import JitError
-from ..frontend.ctype import CType, is_record
+from .frontend.ctype import CType, is_record
 
 
 class Class(enum.Enum):
@@ -48,15 +45,6 @@ class Passing:
 class CallLowering:
     ret: Passing | None     # None: void
     args: list[Passing]
-
-
-def for_triple(triple: str) -> ModuleType:
-    """The calling-convention module of `triple` (a module with lower_call)."""
-    from . import x86_64  # noqa: PLC0415 (it imports this module's classes)
-    arch = triple.split("-", 1)[0]
-    if arch == "x86_64":
-        return x86_64
-    raise JitError(f"passing structs by value is not implemented for '{arch}' yet")
 
 
 def is_record_call(ret: CType | None, params: list[CType]) -> bool:

@@ -145,3 +145,12 @@ def entry_registers(before: dict[str, int], entry_sp: int, trampoline: int) -> d
 def recovery_registers(entry_sp: int, trampoline: int) -> dict[str, int]:
     """Registers that send a stopped thread to the trampoline's restore path."""
     return {"rax": 0, FP: entry_sp - SAVED_BYTES, PC: trampoline + RESTORE}
+
+
+# Linux system calls (lldb_jit/syscall.py): `syscall; int3`, number in rax, arguments in
+# rdi, rsi, rdx, r10, r8, r9, result in rax; the instruction itself clobbers rcx and r11.
+SYSCALL_CODE = bytes.fromhex("0f05" "cc")
+SYSCALL_TRAP = 2
+SYSCALL_NUMBER, SYSCALL_ARGS, SYSCALL_RESULT = "rax", ("rdi", "rsi", "rdx", "r10", "r8", "r9"), "rax"
+SYSCALL_CLOBBERS = ("rcx", "r11")
+SYSCALLS = {"mmap": 9, "mprotect": 10, "munmap": 11}
