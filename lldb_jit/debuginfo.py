@@ -8,6 +8,7 @@ first), then functions, then enumerators.
 from __future__ import annotations
 
 import difflib
+import os
 
 import lldb
 
@@ -149,7 +150,9 @@ class FrameProvider:
         self.locals: dict[str, lldb.SBValue] = {}
         self.registers: dict[str, str] = {}   # `$name` -> the register's own name
         self.addresses: dict[str, int] = {}   # link name -> load address (from debug info)
+        self.indirect: dict[str, int] = {}    # GNU indirect functions: name -> resolver
         self._enumerators: dict[str, tuple[int, CType]] | None = None
+        self._libraries_loaded = False
 
     # -- identifiers ------------------------------------------------------------------
     def lookup_identifier(self, name: str) -> Symbol | None:
@@ -158,8 +161,22 @@ class FrameProvider:
             if var is not None:
                 return Symbol(name, SymKind.PERSISTENT, var.type)
             return self._register(name)
-        return (self._local(name) or self._global(name) or self._function(name)
-                or self._enumerator(name))
+        found = (self._local(name) or self._global(name) or self._function(name)
+                 or self._enumerator(name))
+        if found is None and self._load_libraries():
+            return self.lookup_identifier(name)
+        return found
+
+    def _load_libraries(self) -> bool:
+        """Once per evaluation, on a miss: whether shared libraries LLDB did not know
+        of were added (their symbols may be the missing name)."""
+        if self._libraries_loaded:
+            return False
+        self._libraries_loaded = True
+        if load_shared_libraries(self.target):
+            self._enumerators = None
+            return True
+        return False
 
     def _register(self, name: str) -> Symbol | None:
         """`$pc`, `$sp`, `$rax`...: unsigned integers of the register's size, as LLDB
@@ -256,16 +273,88 @@ class FrameProvider:
         first; code and data symbols, external and local)."""
         if name in self.addresses:
             return self.addresses[name]
-        best = None
+        address = self._symbol_address(name)
+        if address is None and self._load_libraries():
+            address = self._symbol_address(name)
+        return address
+
+    def _symbol_address(self, name: str) -> int | None:
+        """The symbol tables' answer (the frame's module first, then in LLDB's module
+        order, as the dynamic linker searches). A GNU indirect function's address is
+        its resolver's: that goes to `indirect` and the answer is None."""
+        found = []
         for context in self.target.FindSymbols(name):
             symbol = context.GetSymbol()
             address = symbol.GetStartAddress().GetLoadAddress(self.target)
             if address == lldb.LLDB_INVALID_ADDRESS or symbol.GetType() == lldb.eSymbolTypeUndefined:
                 continue
-            if symbol.GetType() == lldb.eSymbolTypeResolver:
-                continue   # a GNU indirect function: its address is not the function
-            if self.module is not None and context.GetModule() == self.module:
-                return address
-            if best is None:
-                best = address
-        return best
+            mine = self.module is not None and context.GetModule() == self.module
+            found.append((not mine, address, symbol.GetType() == lldb.eSymbolTypeResolver))
+        if not found:
+            return None
+        _, address, is_resolver = min(found, key=lambda f: f[0])
+        if is_resolver:
+            self.indirect[name] = address
+            return None
+        return address
+
+
+# The dynamic linker's list of loaded objects (glibc's <link.h>, LP64): DT_DEBUG in the
+# executable's dynamic section points to r_debug, whose r_map heads the link_map list.
+DT_NULL, DT_DEBUG = 0, 21
+R_MAP = 8                                          # offsetof(struct r_debug, r_map)
+L_ADDR, L_NAME, L_NEXT = 0, 8, 24                  # offsets in struct link_map
+MAX_LIBRARIES = 4096
+
+
+def load_shared_libraries(target: lldb.SBTarget) -> bool:
+    """Add to `target` the shared libraries the debuggee's dynamic linker has loaded
+    and LLDB has not (under GNU gdbserver LLDB's dynamic loader plugin misses them all),
+    at the load bias the dynamic linker gave them. True if any was added."""
+    process = target.GetProcess()
+    memory = _Words(process)
+    executable = target.FindModule(target.GetExecutable())
+    dynamic = executable.FindSection(".dynamic").GetLoadAddress(target)
+    if dynamic == lldb.LLDB_INVALID_ADDRESS:
+        return False                    # a static program: nothing to load
+    r_debug = 0
+    for entry in range(dynamic, dynamic + 16 * 512, 16):
+        tag = memory.word(entry)
+        if tag in (None, DT_NULL) or tag == DT_DEBUG:
+            r_debug = memory.word(entry + 8) if tag == DT_DEBUG else 0
+            break
+    known = {m.GetFileSpec().fullpath for m in target.module_iter()}
+    added = False
+    link_map = memory.word(r_debug + R_MAP) if r_debug else None
+    for _ in range(MAX_LIBRARIES):
+        if not link_map:
+            break
+        bias, name = memory.word(link_map + L_ADDR), memory.string(memory.word(link_map + L_NAME))
+        if name and name not in known and bias is not None and os.path.isfile(name):
+            module = target.AddModule(name, None, None)
+            if module.IsValid() and not target.SetModuleLoadAddress(module, bias).Fail():
+                known.add(name)
+                added = True
+        link_map = memory.word(link_map + L_NEXT)
+    return added
+
+
+class _Words:
+    """Pointer-sized reads of debuggee memory; None where it cannot be read."""
+
+    def __init__(self, process: lldb.SBProcess):
+        self.process = process
+        self.size = process.GetAddressByteSize()
+        self.order = "little" if process.GetByteOrder() == lldb.eByteOrderLittle else "big"
+
+    def word(self, address: int | None) -> int | None:
+        if not address:
+            return None
+        data = self.process.ReadMemory(address, self.size, lldb.SBError())
+        return int.from_bytes(data, self.order) if data and len(data) == self.size else None
+
+    def string(self, address: int | None) -> str:
+        if not address:
+            return ""
+        text = self.process.ReadCStringFromMemory(address, 4096, lldb.SBError())
+        return text or ""

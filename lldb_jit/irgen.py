@@ -106,6 +106,22 @@ def long_double_type(name: str) -> ir.Type:
     return ir.DoubleType() if name == "double" else ExtFloatType(name)
 
 
+def resolver_module(name: str, triple: str) -> ir.Module:
+    """ENTRY calling the resolver of GNU indirect function `name` as `resolver(0, NULL)`
+    and storing the pointer it returns at %result. `module.callee` is the resolver's
+    link name."""
+    module = ir.Module(name="lldb_jit_resolver")
+    module.triple = triple
+    resolver = ir.Function(module, ir.FunctionType(ptr, [i64, ptr]), f"{name}.resolver")
+    func = ir.Function(module, ir.FunctionType(ir.VoidType(), [ptr, ptr]), ENTRY)
+    b = ir.IRBuilder(func.append_basic_block("entry"))
+    b.store(b.call(resolver, [ir.Constant(i64, 0), ir.Constant(ptr, None)], name="impl"),
+            func.args[1])
+    b.ret_void()
+    module.callee = resolver.name
+    return module
+
+
 def gen_module(program: Program, triple: str, data_layout: str = "") -> ir.Module:
     """Build the module defining ENTRY for a checked program."""
     return IRGenerator(program, triple, data_layout).module

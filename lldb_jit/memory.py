@@ -1,11 +1,13 @@
-"""Debuggee memory: pages from a page source, sub-allocated by arenas (one per
-permission: "rx" for code and read-only data, "rw" for data), and the load step that
-copies linked segments in. No mapping is ever writable and executable: code pages are
-written through the debugger, which needs no write permission in the debuggee.
+"""Debuggee memory: pages from a page source (mmap run as a system call in the
+debuggee), sub-allocated by arenas (one per permission: "rx" for code and read-only
+data, "rw" for data), and the load step that copies linked segments in. No mapping is
+ever writable and executable: code pages are written through the debugger, which needs
+no write permission in the debuggee, or between two mprotects where the stub does.
 """
 from __future__ import annotations
 
 import bisect
+import os
 from typing import Callable, Protocol
 
 from .errors import ExecError
@@ -112,23 +114,13 @@ class Scope:
         self.blocks.clear()
 
 
-class ProcessPages:
-    """Pages from LLDB's SBProcess.AllocateMemory (lldb-server and qemu's stub can do it)."""
+class ProcessMemory:
+    """Reads and writes of the debuggee's memory through LLDB, checked."""
 
     def __init__(self, process):
         import lldb
         self._lldb = lldb
         self.process = process
-        self._perms = {"rx": lldb.ePermissionsReadable | lldb.ePermissionsExecutable,
-                       "rw": lldb.ePermissionsReadable | lldb.ePermissionsWritable}
-
-    def allocate_pages(self, size: int, perm: str) -> int:
-        error = self._lldb.SBError()
-        address = self.process.AllocateMemory(size, self._perms[perm], error)
-        if error.Fail() or address == self._lldb.LLDB_INVALID_ADDRESS:
-            raise ExecError(f"cannot allocate {size} bytes ({perm}) in the debuggee: "
-                            f"{error.GetCString() or 'unknown error'}")
-        return address
 
     def write(self, address: int, data: bytes) -> None:
         if not data:
@@ -148,6 +140,121 @@ class ProcessPages:
             raise ExecError(f"cannot read {size} bytes at {address:#x}: "
                             f"{error.GetCString() or 'short read'}")
         return bytes(data)
+
+
+# Linux's values, the same on x86-64, AArch64 and RISC-V.
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
+MAP_PRIVATE, MAP_ANONYMOUS = 0x02, 0x20
+PROTECTION = {"rx": PROT_READ | PROT_EXEC, "rw": PROT_READ | PROT_WRITE}
+
+
+class SyscallPages(ProcessMemory):
+    """Pages from `mmap` run as a system call by a thread of the debuggee, which needs
+    nothing from the stub (GNU gdbserver has no memory-allocation packet; LLDB's own
+    fallback would call mmap through its expression machinery). Pages are mapped
+    read-write and code pages then made read+execute: never both writable and
+    executable. Stubs that cannot write into a read-only page (qemu-user's) get code
+    written in between two `mprotect`s.
+
+    The system call instruction is written, with the target's trap after it, over the
+    program's entry point (its bytes are put back after each call); where the stub
+    cannot write there, one already in the program is stepped over instead."""
+
+    def __init__(self, process, abi):
+        super().__init__(process)
+        self.abi = abi
+        self.thread = None               # the thread to run system calls on
+        self._rx: list[tuple[int, int]] = []
+        self._rx_writable = True         # does the stub write into read-only pages?
+        self._place: tuple[int, bool] | None = None   # (address, written there)
+
+    def allocate_pages(self, size: int, perm: str) -> int:
+        address = self.system_call("mmap", 0, size, PROT_READ | PROT_WRITE,
+                                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        if perm == "rx":
+            self.system_call("mprotect", address, size, PROTECTION["rx"])
+            self._rx.append((address, address + size))
+        return address
+
+    def write(self, address: int, data: bytes) -> None:
+        end = address + len(data)
+        in_rx = any(start <= address and end <= stop for start, stop in self._rx)
+        if not in_rx or self._rx_writable:
+            try:
+                return super().write(address, data)
+            except ExecError:
+                if not in_rx:
+                    raise
+                self._rx_writable = False
+        start, stop = address & ~(PAGE - 1), align_up(end, PAGE)
+        self.system_call("mprotect", start, stop - start, PROTECTION["rw"])
+        try:
+            super().write(address, data)
+        finally:
+            self.system_call("mprotect", start, stop - start, PROTECTION["rx"])
+
+    def system_call(self, name: str, *args: int) -> int:
+        from . import run
+        thread = self.thread if self.thread is not None and self.thread.IsValid() \
+            else self.process.GetSelectedThread()
+        number = self.abi.SYSCALLS[name]
+        args = tuple(a & (1 << 64) - 1 for a in args)
+        place, written = self._place or self._find_place()
+        saved = self.read(place, len(self.abi.SYSCALL_CODE)) if written else b""
+        if written:
+            super().write(place, self.abi.SYSCALL_CODE)
+        try:
+            result = run.system_call(thread, self.abi, number, args, place, written)
+        finally:
+            if written:
+                super().write(place, saved)
+        if result >= (1 << 64) - 4095:
+            errno = (1 << 64) - result
+            raise ExecError(f"{name} in the debuggee failed: {os.strerror(errno)} "
+                            f"(errno {errno})")
+        return result
+
+    def _find_place(self) -> tuple[int, bool]:
+        lldb = self._lldb
+        target = self.process.GetTarget()
+        module = target.FindModule(target.GetExecutable())
+        entry = module.GetObjectFileEntryPointAddress().GetLoadAddress(target)
+        if entry != lldb.LLDB_INVALID_ADDRESS:
+            try:
+                code = self.abi.SYSCALL_CODE
+                saved = self.read(entry, len(code))
+                super().write(entry, saved)     # can the stub write there at all?
+                self._place = (entry, True)
+                return self._place
+            except ExecError:
+                pass
+        instruction = self.abi.SYSCALL_CODE[:self.abi.SYSCALL_TRAP]
+        for section in _sections(module):
+            if not section.GetPermissions() & lldb.ePermissionsExecutable:
+                continue
+            data = section.GetSectionData()
+            raw = bytes(data.ReadRawData(lldb.SBError(), 0, data.GetByteSize()) or b"")
+            offset = raw.find(instruction)
+            while offset >= 0 and offset % self.abi.INSTRUCTION_ALIGN:
+                offset = raw.find(instruction, offset + 1)
+            base = section.GetLoadAddress(target)
+            if offset >= 0 and base != lldb.LLDB_INVALID_ADDRESS:
+                self._place = (base + offset, False)
+                return self._place
+        raise ExecError("cannot run a system call in the debuggee: the stub cannot write "
+                        "code and the program has no system call instruction")
+
+
+def _sections(module):
+    """Every section of `module`, subsections included."""
+    stack = [module.GetSectionAtIndex(i) for i in range(module.GetNumSections())]
+    while stack:
+        section = stack.pop(0)
+        if section.GetNumSubSections():
+            stack[:0] = [section.GetSubSectionAtIndex(i)
+                         for i in range(section.GetNumSubSections())]
+        else:
+            yield section
 
 
 def load(heap: Heap, segments) -> None:

@@ -131,11 +131,48 @@ def call(thread: lldb.SBThread, abi, trampoline: int, entry: int, block: bytes,
     return before
 
 
+def system_call(thread: lldb.SBThread, abi, number: int, args: tuple[int, ...], place: int,
+                written: bool) -> int:
+    """Run Linux system call `number` on `thread` alone and return its raw result (a
+    negative errno on failure). At `place` is the target's system call instruction:
+    followed by its trap when we `written` it there (the thread runs to the trap), or
+    one found in the program (the thread steps over that one instruction). Every
+    register it touches is put back, whatever happens. (The thread stops at an internal
+    breakpoint after a found one: single-stepping it is no substitute, qemu's stub
+    steps one instruction past a system call.)"""
+    if thread.GetProcess().GetState() != lldb.eStateStopped:
+        raise ExecError("the process must be stopped")
+    regs = Registers(thread)
+    names = list(dict.fromkeys([abi.PC, abi.SYSCALL_NUMBER, *abi.SYSCALL_ARGS[:len(args)],
+                                abi.SYSCALL_RESULT, *abi.SYSCALL_CLOBBERS]))
+    before = regs.read(names)
+    instruction = abi.SYSCALL_CODE[:abi.SYSCALL_TRAP]
+    done = _trap_pcs(abi, place + abi.SYSCALL_TRAP) if written else {place + len(instruction)}
+    try:
+        regs.write({abi.SYSCALL_NUMBER: number, **dict(zip(abi.SYSCALL_ARGS, args))})
+        regs.set_pc(place)
+        if written:
+            _resume(thread)
+        else:
+            _run_to(thread, place + len(instruction))
+        regs.refresh()
+        if regs.frame.GetPC() not in done:
+            raise ExecError(f"the system call {number} in the debuggee did not return: "
+                            f"{thread.GetStopDescription(256) or 'stopped'} at "
+                            f"{regs.frame.GetPC():#x}")
+        return regs.read([abi.SYSCALL_RESULT])[abi.SYSCALL_RESULT]
+    finally:
+        if thread.GetProcess().GetState() == lldb.eStateStopped:
+            regs.refresh()
+            regs.write({n: v for n, v in before.items() if n != abi.PC})
+            regs.set_pc(before[abi.PC])
+
+
 def abandon(thread: lldb.SBThread, suspended: Suspended, memory) -> None:
     """Put a thread left inside an expression back as it was before the call."""
     regs = Registers(thread)
     abi, trampoline, entry_sp = suspended.abi, suspended.trampoline, suspended.entry_sp
-    restored = (regs.frame.GetPC() == _trap_pc(abi, trampoline)
+    restored = (regs.frame.GetPC() in _trap_pcs(abi, trampoline + abi.TRAP)
                 or _through_restore_path(regs, abi, trampoline, entry_sp))
     _put_back(regs, abi, memory, entry_sp, suspended.before, restored)
     if not restored:
@@ -143,9 +180,11 @@ def abandon(thread: lldb.SBThread, suspended: Suspended, memory) -> None:
                         "its general registers were put back")
 
 
-def _trap_pc(abi, trampoline: int) -> int:
-    """Where the thread stops once the trampoline's trap has run."""
-    return trampoline + abi.TRAP + abi.TRAP_PC_OFFSET
+def _trap_pcs(abi, trap: int) -> set[int]:
+    """Where the thread stops once the trap instruction at `trap` has run: past it, as
+    the CPU reports it, or on it, where the stub backs the PC up as it does for its own
+    breakpoints (GNU gdbserver does, for every `int3`)."""
+    return {trap, trap + abi.TRAP_PC_OFFSET}
 
 
 def _through_restore_path(regs: Registers, abi, trampoline: int, entry_sp: int) -> bool:
@@ -183,7 +222,7 @@ def _run_to_trap(regs: Registers, abi, trampoline: int, timeout: float,
     running the restore path, when the pending signal of the stop that sent us there
     is not delivered either)."""
     thread = regs.thread
-    trap_pc = _trap_pc(abi, trampoline)
+    trap_pcs = _trap_pcs(abi, trampoline + abi.TRAP)
     deadline = time.monotonic() + timeout if timeout else None
     ctrl_c = contextlib.nullcontext(lambda: False) if recovering else _ctrl_c_pressed()
     with WATCHDOG.armed(thread.GetProcess()) as pokes, ctrl_c as pressed:
@@ -192,7 +231,7 @@ def _run_to_trap(regs: Registers, abi, trampoline: int, timeout: float,
             _resume(thread, _pending_signal(thread) if recovering else 0, all_threads)
             regs.refresh()
             pc = regs.frame.GetPC()
-            if pc == trap_pc:
+            if pc in trap_pcs:
                 return None
             if pressed():
                 return Problem("interrupt", "the expression was interrupted (Ctrl-C)")
@@ -354,6 +393,25 @@ def _resume(thread: lldb.SBThread, suppress_signal: int = 0, all_threads: bool =
             signals.SetShouldSuppress(suppress_signal, was_suppressed)
         for t in held:
             t.Resume()
+    _check_stopped(process, error)
+
+
+def _run_to(thread: lldb.SBThread, address: int) -> None:
+    """Run `thread` alone (LLDB holds the others) until it reaches `address`, where
+    LLDB puts an internal breakpoint: the stub's own (`Z0`), so nothing is written in
+    the debuggee."""
+    debugger = thread.GetProcess().GetTarget().GetDebugger()
+    was_async = debugger.GetAsync()
+    debugger.SetAsync(False)
+    error = lldb.SBError()
+    try:
+        thread.RunToAddress(address, error)
+    finally:
+        debugger.SetAsync(was_async)
+    _check_stopped(thread.GetProcess(), error)
+
+
+def _check_stopped(process: lldb.SBProcess, error: lldb.SBError) -> None:
     state = process.GetState()
     if state in (lldb.eStateExited, lldb.eStateDetached):
         why = process.GetExitDescription()

@@ -22,9 +22,9 @@ from .frontend import analyze
 from .frontend.ctype import CType, type_name
 from .frontend.provider import SymKind
 from .frontend.tokenize import TK, tokenize
-from .irgen import ENTRY, gen_module
+from .irgen import ENTRY, gen_module, resolver_module
 from .link import link
-from .memory import Heap, ProcessPages, Scope, load
+from .memory import Heap, Scope, SyscallPages, load
 from .report import describe, result_value
 from .targets import for_triple
 
@@ -77,7 +77,8 @@ class Session:
         self.process = process
         self.triple = target.GetTriple()
         self.abi = for_triple(self.triple).abi
-        self.heap = Heap(ProcessPages(process))
+        self.pages = SyscallPages(process, self.abi)
+        self.heap = Heap(self.pages)
         self.types = TypeConverter(target)
         self.persistent: dict[str, PersistentVar] = {}
         self.next_result = 0
@@ -86,6 +87,7 @@ class Session:
         self._pinned: dict[tuple, _Code] = {}
         self._stop: tuple | None = None     # the stop that _stop_facts describe
         self._stop_facts: dict = {}
+        self._indirect: dict[int, int] = {}   # indirect function resolver -> its choice
         self._suspended: dict[int, tuple[run.Suspended, list]] = {}   # thread id -> call, blocks
 
     @property
@@ -138,6 +140,7 @@ class Session:
         clock = _Clock()
         thread = frame.GetThread()    # the frame object goes stale once the code runs
         thread_id = thread.GetThreadID()
+        self.pages.thread = thread    # system calls for memory run on this thread
         dumps: list[tuple[str, str]] = []
         provider = FrameProvider(self.target, frame, self.types, self.persistent)
         program = _too_deep_is_an_error(source, analyze, source, provider)
@@ -193,13 +196,46 @@ class Session:
         dumps[:] = [(k, t) for k, t in dumps if k in options.dump]
         clock.lap("compile")
         first = len(scope.blocks)
-        image = link(obj, provider.resolve, scope.allocate)
+        image = link(obj, lambda name: self._resolve(provider, name), scope.allocate)
         clock.lap("link")
         load(self.heap, image.segments)
         if ENTRY not in image.symbols:
             raise ExecError(f"the compiled code has no '{ENTRY}'")
         return _Code(image.symbols[ENTRY], scope.blocks[first:],
                      pinned=_has_string_literal(program.source))
+
+    def _resolve(self, provider: FrameProvider, name: str) -> int | None:
+        """The linker's resolver: the provider's answer, or for a GNU indirect function
+        (glibc's strlen, memcpy...) what its resolver returns in the debuggee."""
+        address = provider.resolve(name)
+        resolver = provider.indirect.get(name)
+        if address is None and resolver is not None:
+            address = self._indirect.get(resolver)
+            if address is None:
+                address = self._indirect[resolver] = self._call_resolver(name, resolver)
+        return address
+
+    def _call_resolver(self, name: str, resolver: int) -> int:
+        """Run `resolver(0, NULL)` in the debuggee: the implementation of `name` it picks
+        (hwcap 0 asks for no optional feature; glibc's resolvers read the CPU's features
+        themselves)."""
+        module = resolver_module(name, self.triple)
+        obj = compile_module(module, self.triple)
+        scope = Scope(self.heap)
+        try:
+            image = link(obj, lambda symbol: resolver if symbol == module.callee else None,
+                         scope.allocate)
+            load(self.heap, image.segments)
+            result = scope.allocate(8, 8, "rw")
+            thread = self.pages.thread
+            run.call(thread, self.abi, self.trampoline, image.symbols[ENTRY], b"", result,
+                     self.heap)
+            address = int.from_bytes(self.heap.read(result, 8), "little")
+        finally:
+            scope.free_all()
+        if not address:
+            raise ExecError(f"the resolver of the indirect function '{name}' returned NULL")
+        return address
 
     def _remember(self, key: tuple, code: _Code, scope: Scope) -> None:
         """Keep the loaded code for the next evaluation of the same expression. Code

@@ -159,3 +159,4 @@ SYSCALL_TRAP = 4
 SYSCALL_NUMBER, SYSCALL_ARGS, SYSCALL_RESULT = "x8", ("x0", "x1", "x2", "x3", "x4", "x5"), "x0"
 SYSCALL_CLOBBERS = ()
 SYSCALLS = {"mmap": 222, "mprotect": 226, "munmap": 215}
+INSTRUCTION_ALIGN = 4

@@ -154,3 +154,4 @@ SYSCALL_TRAP = 2
 SYSCALL_NUMBER, SYSCALL_ARGS, SYSCALL_RESULT = "rax", ("rdi", "rsi", "rdx", "r10", "r8", "r9"), "rax"
 SYSCALL_CLOBBERS = ("rcx", "r11")
 SYSCALLS = {"mmap": 9, "mprotect": 10, "munmap": 11}
+INSTRUCTION_ALIGN = 1
