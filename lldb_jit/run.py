@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import lldb
 
+from . import stubs
 from .errors import ExecError
 
 DEFAULT_TIMEOUT = 1.0
@@ -28,10 +29,13 @@ RESTORE_TIMEOUT = 5.0   # the restore path is a few instructions; this only guar
 
 
 class Registers:
-    """Register access through frame 0 of a thread, fetched once per stop."""
+    """Register access through frame 0 of a thread, fetched once per stop. A register
+    is found by the target's name for it or, failing that, by the names stubs give it
+    (GNU gdbserver calls rflags `eflags`); one found by neither is an error, never 0."""
 
-    def __init__(self, thread: lldb.SBThread):
+    def __init__(self, thread: lldb.SBThread, abi):
         self.thread = thread
+        self.aliases = abi.REGISTER_ALIASES
         self.order = thread.GetProcess().GetByteOrder()
         self.refresh()
 
@@ -39,12 +43,28 @@ class Registers:
         """After the thread ran, the frame it had is stale."""
         self.frame = self.thread.GetFrameAtIndex(0)
 
+    def find(self, name: str) -> lldb.SBValue:
+        for spelling in (name, *self.aliases.get(name, ())):
+            reg = self.frame.FindRegister(spelling)
+            if reg.IsValid():
+                return reg
+        raise ExecError(f"the thread has no register '{name}'")
+
     def read(self, names) -> dict[str, int]:
-        return {name: self.frame.FindRegister(name).GetValueAsUnsigned() for name in names}
+        return {name: self.find(name).GetValueAsUnsigned() for name in names}
 
     def write(self, values: dict[str, int]) -> None:
         for name, value in values.items():
-            self._write(name, value)
+            reg = self.find(name)
+            size = reg.GetByteSize()
+            data = lldb.SBData()
+            error = lldb.SBError()
+            data.SetData(error, (value % (1 << 8 * size)).to_bytes(
+                size, "little" if self.order == lldb.eByteOrderLittle else "big"),
+                self.order, size)
+            if error.Fail() or not reg.SetData(data, error) or error.Fail():
+                raise ExecError(f"cannot write register {name}: "
+                                f"{error.GetCString() or 'unknown error'}")
 
     def set_pc(self, pc: int) -> None:
         """Write the PC through frame 0, which also moves LLDB's frame 0 there (a plain
@@ -52,14 +72,6 @@ class Registers:
         are unwound from it afresh when asked for."""
         if not self.frame.SetPC(pc):
             raise ExecError(f"cannot set the PC back to {pc:#x}")
-
-    def _write(self, name: str, value: int) -> None:
-        reg = self.frame.FindRegister(name)
-        data = lldb.SBData.CreateDataFromUInt64Array(self.order, 8, [value])
-        error = lldb.SBError()
-        if not reg.IsValid() or not reg.SetData(data, error) or error.Fail():
-            raise ExecError(f"cannot write register {name}: "
-                            f"{error.GetCString() or 'no such register'}")
 
 
 @dataclass
@@ -97,7 +109,7 @@ def call(thread: lldb.SBThread, abi, trampoline: int, entry: int, block: bytes,
     process = thread.GetProcess()
     if process.GetState() != lldb.eStateStopped:
         raise ExecError("the process must be stopped")
-    regs = Registers(thread)
+    regs = Registers(thread, abi)
     if before is None:
         before = regs.read(abi.CHECKED_REGISTERS)
     entry_sp, stack = abi.prepare_call(before[abi.SP], entry, block, result)
@@ -142,7 +154,7 @@ def system_call(thread: lldb.SBThread, abi, number: int, args: tuple[int, ...], 
     steps one instruction past a system call.)"""
     if thread.GetProcess().GetState() != lldb.eStateStopped:
         raise ExecError("the process must be stopped")
-    regs = Registers(thread)
+    regs = Registers(thread, abi)
     names = list(dict.fromkeys([abi.PC, abi.SYSCALL_NUMBER, *abi.SYSCALL_ARGS[:len(args)],
                                 abi.SYSCALL_RESULT, *abi.SYSCALL_CLOBBERS]))
     before = regs.read(names)
@@ -170,7 +182,7 @@ def system_call(thread: lldb.SBThread, abi, number: int, args: tuple[int, ...], 
 
 def abandon(thread: lldb.SBThread, suspended: Suspended, memory) -> None:
     """Put a thread left inside an expression back as it was before the call."""
-    regs = Registers(thread)
+    regs = Registers(thread, suspended.abi)
     abi, trampoline, entry_sp = suspended.abi, suspended.trampoline, suspended.entry_sp
     restored = (regs.frame.GetPC() in _trap_pcs(abi, trampoline + abi.TRAP)
                 or _through_restore_path(regs, abi, trampoline, entry_sp))
@@ -225,10 +237,12 @@ def _run_to_trap(regs: Registers, abi, trampoline: int, timeout: float,
     trap_pcs = _trap_pcs(abi, trampoline + abi.TRAP)
     deadline = time.monotonic() + timeout if timeout else None
     ctrl_c = contextlib.nullcontext(lambda: False) if recovering else _ctrl_c_pressed()
+    suppress = _pending_signal(thread) if recovering else 0
     with WATCHDOG.armed(thread.GetProcess()) as pokes, ctrl_c as pressed:
         while True:
             seen = len(pokes)
-            _resume(thread, _pending_signal(thread) if recovering else 0, all_threads)
+            _resume(thread, suppress, all_threads)
+            suppress = 0
             regs.refresh()
             pc = regs.frame.GetPC()
             if pc in trap_pcs:
@@ -239,6 +253,7 @@ def _run_to_trap(regs: Registers, abi, trampoline: int, timeout: float,
                 return Problem("timeout", f"the expression timed out after {timeout:g} s "
                                           f"and was interrupted")
             if len(pokes) > seen and _stopped_by_interrupt(thread):
+                suppress = _pending_signal(thread)   # ours: never delivered
                 continue
             at_breakpoint = thread.GetStopReason() == lldb.eStopReasonBreakpoint
             if not at_breakpoint or stop_at_breakpoints:
@@ -247,11 +262,13 @@ def _run_to_trap(regs: Registers, abi, trampoline: int, timeout: float,
 
 
 def _stopped_by_interrupt(thread: lldb.SBThread) -> bool:
-    """A stop the watchdog caused: no reason of its own, or the SIGSTOP LLDB sends."""
+    """A stop the watchdog caused: no reason of its own, the SIGSTOP lldb-server sends,
+    or the SIGINT of GNU gdbserver (and of our interrupt of qemu-user)."""
     reason = thread.GetStopReason()
     if reason == lldb.eStopReasonSignal:
         signals = thread.GetProcess().GetUnixSignals()
-        return thread.GetStopReasonDataAtIndex(0) == signals.GetSignalNumberFromName("SIGSTOP")
+        return thread.GetStopReasonDataAtIndex(0) in (
+            signals.GetSignalNumberFromName("SIGSTOP"), signals.GetSignalNumberFromName("SIGINT"))
     return reason in (lldb.eStopReasonNone, lldb.eStopReasonInvalid,
                       getattr(lldb, "eStopReasonInterrupt", -1))
 
@@ -310,7 +327,7 @@ class _Watchdog:
                 self._thread = threading.Thread(target=self._loop, name="lldb-jit watchdog",
                                                 daemon=True)
                 self._thread.start()
-            self._armed = (process, pokes)
+            self._armed = (_interrupter(process), pokes)
             self._cond.notify()
         try:
             yield pokes
@@ -327,12 +344,27 @@ class _Watchdog:
                 armed = self._armed
                 self._cond.wait(self.TICK)
                 if self._armed is armed:
-                    process, pokes = armed
+                    interrupt, pokes = armed
                     pokes.append(time.monotonic())
-                    process.SendAsyncInterrupt()
+                    interrupt()
 
 
 WATCHDOG = _Watchdog()
+
+_interrupters: dict[int, object] = {}
+
+
+def _interrupter(process: lldb.SBProcess):
+    """How to stop `process` while it runs: LLDB's async interrupt, except under
+    qemu-user's stub, which reads no packet while the guest runs (an interrupt loses
+    the connection): there a SIGINT to the qemu process on this host stops the guest,
+    and qemu reports it as the guest's signal."""
+    uid = process.GetUniqueID()
+    if uid not in _interrupters:
+        pid = stubs.qemu_user_peer()
+        _interrupters[uid] = (process.SendAsyncInterrupt if pid is None
+                              else lambda: os.kill(pid, signal.SIGINT))
+    return _interrupters[uid]
 
 
 @contextlib.contextmanager

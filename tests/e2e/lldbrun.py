@@ -5,8 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pexpect
@@ -25,12 +28,18 @@ def build(source: Path, out_dir: Path, *flags: str) -> Path:
 
 
 def batch(exe: Path, commands: list[str], stop_at: str | None = "break here",
-          timeout: float = 120) -> list[tuple[str, str]]:
-    """Run `commands` in one lldb session stopped at the line holding `stop_at`;
-    returns (command, output) for each command, in order."""
+          timeout: float = 120, connect: str | None = None,
+          source: str | None = None) -> list[tuple[str, str]]:
+    """Run `commands` in one lldb session stopped at the line holding `stop_at`
+    (in `source`, by default the executable's name with .c); returns (command,
+    output) for each command, in order. With `connect` (a `gdb-remote` command) the
+    process is a stub's, continued to the stop instead of run."""
     script = ["command script import lldb_jit"]
+    if connect:
+        script.append(connect)
     if stop_at:
-        script += [f'breakpoint set -p "{stop_at}" -f {exe.name}.c', "run"]
+        script += [f'breakpoint set -p "{stop_at}" -f {source or exe.name + ".c"}',
+                   "continue" if connect else "run"]
     script += commands
     cmdfile = exe.parent / f"{exe.name}.{os.getpid()}.lldb"
     cmdfile.write_text("\n".join(script) + "\n")
@@ -97,3 +106,46 @@ def interactive(exe: Path, connect: list[str] = (), run: str = "run"):
             child.sendline("process kill")
             child.expect([PROMPT_JIT, pexpect.EOF, pexpect.TIMEOUT], timeout=5)
         child.close(force=True)
+
+
+STUBS = ("lldb-server", "gdbserver", "qemu-aarch64")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def stub(kind: str, exe: Path):
+    """A gdb-remote stub of `kind` serving `exe` on a loopback port: yields the
+    `gdb-remote` command and the file collecting the debuggee's output. The stub and
+    its debuggee are killed (as a process group) whatever happens."""
+    import lldb_for_pwndbg
+    server = Path(lldb_for_pwndbg.__file__).parent / "_vendor" / "bin" / "lldb-server"
+    port = free_port()
+    argv = {"lldb-server": [str(server), "gdbserver", f"127.0.0.1:{port}", str(exe)],
+            "gdbserver": ["gdbserver", f"127.0.0.1:{port}", str(exe)],
+            "qemu-aarch64": ["qemu-aarch64", "-g", str(port), str(exe)]}[kind]
+    output = exe.parent / f"{exe.name}.{kind}.{port}.out"
+    with open(output, "w") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, cwd=exe.parent)
+    try:
+        deadline = time.monotonic() + 10
+        while not _listening(port) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        yield f"gdb-remote 127.0.0.1:{port}", output
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _listening(port: int) -> bool:
+    """Something listens on 127.0.0.1:`port` (probing with a connection would use up
+    a stub that serves one)."""
+    tables = [Path(t).read_text() for t in ("/proc/net/tcp", "/proc/net/tcp6") if Path(t).exists()]
+    return any(f.split()[1].endswith(f":{port:04X}") and f.split()[3] == "0A"
+               for table in tables for f in table.splitlines()[1:])

@@ -160,3 +160,5 @@ SYSCALL_NUMBER, SYSCALL_ARGS, SYSCALL_RESULT = "x8", ("x0", "x1", "x2", "x3", "x
 SYSCALL_CLOBBERS = ()
 SYSCALLS = {"mmap": 222, "mprotect": 226, "munmap": 215}
 INSTRUCTION_ALIGN = 4
+# Other names stubs give these registers.
+REGISTER_ALIASES = {"x29": ("fp",), "x30": ("lr",), "cpsr": ("pstate",)}

@@ -155,3 +155,5 @@ SYSCALL_NUMBER, SYSCALL_ARGS, SYSCALL_RESULT = "rax", ("rdi", "rsi", "rdx", "r10
 SYSCALL_CLOBBERS = ("rcx", "r11")
 SYSCALLS = {"mmap": 9, "mprotect": 10, "munmap": 11}
 INSTRUCTION_ALIGN = 1
+# Other names stubs give these registers (GNU gdbserver's target description).
+REGISTER_ALIASES = {"rflags": ("eflags",)}

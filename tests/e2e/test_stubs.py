@@ -1,0 +1,124 @@
+"""Every stub, another CPU: `jit-eval` through lldb-server's and GNU gdbserver's gdb
+remote protocol, and on an AArch64 program (built -static by the cross compiler) under
+qemu-aarch64's gdb stub. The stubs run on loopback, started and always stopped by the
+tests. Each must print what a local x86-64 session prints."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from lldbrun import HERE, STUBS, batch, build, parse_result, stub
+
+# Printed the same on every stub and CPU (no addresses, no plain char).
+TABLE = [
+    "counter", "counter * 2 - 3", "-7 / 2", "scale * 2", "ratio * 2", "byte + 1", "small",
+    "big * 3", "ubig", "llv", "ufixed", "hidden", "primes[3] + grid[1][2]", "name",
+    "greeting", "*greeting", "origin", "origin.y * 2", "points[2]", "head->next->value",
+    "num.f", "favourite", "fl.b", "level", "pk.i", "ld",
+    "param", "dparam", "local", "dlocal", "lp", "larr", "lstr", "*lptr", "lus", "pp->x",
+    "add(counter, 1)", "half(scale)", "mul3(2, 3, 4)", "sum_list(head)", "pick(1)",
+    "low_byte(300)", "scalef(1.5f)", "op(10, 4)", "twice(21)",
+    "sum8(1, 2, 3, 4, 5, 6, 7, 8)", "mix(1, 2.5, 3.25f, 4, 5)",
+    "mid(origin, points[2])", "len2(origin)", "mid(lp, *pp).y",
+    "(unsigned long)strlen(greeting)", "(int)strcmp(name, \"debugger\")",
+    "(long)write(1, greeting, 0) + (int)memcmp(name, \"debug\", 5)",
+    "int s = 0; for (int i = 0; i < 6; i++) s += primes[i] * i; s",
+    "double acc = 0; int i = 0; while (i < 4) acc += larr[i++] * dparam; acc",
+    "$0 + $1", "int $kept = 5", "$kept * counter",
+]
+ASSIGNMENTS = ["local = 77", "lp.x = lp.x + 100", "larr[2] = -1", "dlocal *= 2"]
+CRASH = "*null_ptr"
+TIMEOUT = "-t 0.5 -- int i = 0; while (1) i++; i"
+MAPS = ("-- char b[4096]; int fd = (int)open(\"/proc/self/maps\", 0); long n, t = 0; "
+        "while ((n = (long)read(fd, b, sizeof b)) > 0) t += (long)write(1, b, n); "
+        "(int)close(fd); t > 0")
+REGS = "register read --all"
+COMMANDS = ([REGS] + [f"jit-eval {e}" for e in TABLE] + [f"jit-eval {e}" for e in ASSIGNMENTS]
+            + ["frame variable local lp larr dlocal", f"jit-eval {CRASH}", f"jit-eval {TIMEOUT}",
+               "jit-eval counter + 1", f"jit-eval {MAPS}", REGS])
+
+
+@pytest.fixture(scope="module")
+def aarch64_exe(tmp_path_factory):
+    for tool in ("aarch64-linux-gnu-gcc", "qemu-aarch64"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing: `make system-deps` installs it")
+    out = tmp_path_factory.mktemp("values-aarch64") / "values"
+    subprocess.run(["aarch64-linux-gnu-gcc", "-g", "-O0", "-static", "-o", str(out),
+                    str(HERE / "programs" / "values.c")], check=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def local(values_exe):
+    return dict(batch(values_exe, COMMANDS[1:-1]))
+
+
+@pytest.fixture(scope="module", params=STUBS)
+def remote(request, values_exe, aarch64_exe):
+    kind = request.param
+    if kind != "lldb-server" and shutil.which(kind.split("-")[0] if kind == "gdbserver" else kind) is None:
+        pytest.fail(f"{kind} is missing: `make system-deps` installs it")
+    exe = aarch64_exe if kind == "qemu-aarch64" else values_exe
+    with stub(kind, exe) as (connect, output):
+        blocks = batch(exe, COMMANDS, connect=connect, source="values.c")
+    return kind, blocks, output.read_text()
+
+
+def values(out: str) -> str:
+    """A result without its $N and with addresses masked."""
+    return re.sub(r"0x[0-9a-f]{6,16}", "0xADDR", re.sub(r"\$\d+", "$N", out))
+
+
+def test_same_results_as_a_local_session(remote, local):
+    kind, blocks, _ = remote
+    outputs = dict(blocks)
+    for expr in TABLE:
+        command = f"jit-eval {expr}"
+        assert values(outputs[command]) == values(local[command]), (kind, expr)
+        assert parse_result(outputs[command]) or expr.startswith("int $"), (kind, outputs[command])
+
+
+def test_assignments_seen_by_frame_variable(remote):
+    kind, blocks, _ = remote
+    frame = dict(blocks)["frame variable local lp larr dlocal"]
+    assert "(int) local = 77" in frame, kind
+    assert "x = 105" in frame and "[2] = -1" in frame and "(double) dlocal = 3.5" in frame, frame
+
+
+def test_crash_and_timeout_are_reported_and_undone(remote):
+    kind, blocks, _ = remote
+    outputs = dict(blocks)
+    crash = outputs[f"jit-eval {CRASH}"]
+    assert crash.startswith("error: ") and "SIGSEGV" in crash, (kind, crash)
+    timeout = outputs[f"jit-eval {TIMEOUT}"]
+    assert timeout.startswith("error: ") and "timed out after 0.5 s" in timeout, (kind, timeout)
+    assert parse_result(outputs["jit-eval counter + 1"])[1] == "42", kind
+
+
+def test_registers_identical_after_everything(remote):
+    """Every register LLDB shows, general, floating point and vector (SVE on qemu's
+    AArch64), compared by value before the first evaluation and after the last."""
+    kind, blocks, _ = remote
+    before, after = [out for command, out in blocks if command == REGS]
+
+    def register_values(text):
+        return [m.group(0) for m in re.finditer(r"^\s*\w+ = (0x[0-9a-f]+|\{[^}]*\})", text, re.M)]
+    assert len(register_values(before)) > 30
+    assert register_values(before) == register_values(after), kind
+
+
+def test_no_writable_executable_mapping(remote):
+    """The debuggee's own /proc/self/maps (qemu-user emulates it with the guest's
+    mappings), written to its standard output by an evaluation: the stub's output, or
+    LLDB's (lldb-server forwards it)."""
+    kind, blocks, output = remote
+    assert parse_result(dict(blocks)[f"jit-eval {MAPS}"]) == ("int", "1"), kind
+    output += "\n".join(out for _, out in blocks)
+    perms = [line.split()[1] for line in output.splitlines()
+             if re.match(r"^[0-9a-f]+-[0-9a-f]+ [r-][w-][x-]p ", line)]
+    assert "r-xp" in perms and "rw-p" in perms, (kind, output[-2000:])
+    assert not [p for p in perms if "w" in p and "x" in p], (kind, perms)
