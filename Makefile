@@ -9,9 +9,17 @@ BUILD  := build
 
 setup: $(STAMP)
 
-# Debian packages the tests need (gcc to build debuggees).
+# Debian packages the tests need: gcc to build debuggees; GNU gdbserver, qemu-user and
+# the AArch64 cross compiler (with its binutils) for the stub and AArch64 tests.
+DEBIAN_DEPS := gcc:gcc gdbserver:gdbserver qemu-aarch64:qemu-user \
+               aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu
 system-deps:
-	@command -v gcc >/dev/null || { apt-get update -qq && apt-get install -y -qq gcc; }
+	@missing=""; for dep in $(DEBIAN_DEPS); do \
+	    command -v $${dep%%:*} >/dev/null || missing="$$missing $${dep#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
 $(STAMP): pyproject.toml | system-deps
 	$(PYTHON) -m venv $(VENV)
@@ -28,13 +36,13 @@ demo: $(STAMP) $(BUILD)/sample
 	    -O 'settings set interpreter.stop-command-source-on-error false' \
 	    -s ../examples/demo.lldb ./sample
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
 
-e2e: $(STAMP)
+e2e: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q tests/e2e
 
 bench: $(STAMP)
