@@ -110,13 +110,14 @@ def call(thread: lldb.SBThread, abi, trampoline: int, entry: int, block: bytes,
     if process.GetState() != lldb.eStateStopped:
         raise ExecError("the process must be stopped")
     regs = Registers(thread, abi)
-    if before is None:
+    entry_sp, stack = abi.prepare_call((before or regs.read([abi.SP]))[abi.SP], entry, block,
+                                       result)
+    if before is None:      # the first call at this stop: learn the registers, probe the stack
         before = regs.read(abi.CHECKED_REGISTERS)
-    entry_sp, stack = abi.prepare_call(before[abi.SP], entry, block, result)
-    try:
-        memory.read(entry_sp - abi.STACK_NEEDED, 1)
-    except ExecError:
-        raise ExecError("the thread's stack has no room to run the expression") from None
+        try:
+            memory.read(entry_sp - abi.STACK_NEEDED, 1)
+        except ExecError:
+            raise ExecError("the thread's stack has no room to run the expression") from None
     memory.write(entry_sp, stack)
     leave_there = {kind for kind, keep in (("crash", not unwind_on_error),
                                            ("breakpoint", not ignore_breakpoints)) if keep}
