@@ -79,8 +79,8 @@ class TypeConverter:
         else:
             unqualified = t.GetUnqualifiedType()
             basic = _BASIC.get(unqualified.GetBasicType())
-            if basic is ct.ty_schar and unqualified.GetName() == "char":
-                basic = ct.ty_char   # LLDB calls DWARF's plain `char` a signed char
+            if basic in (ct.ty_schar, ct.ty_uchar) and unqualified.GetName() == "char":
+                basic = ct.ty_char   # LLDB names DWARF's plain `char` by its signedness
             if basic is None:
                 raise TypeError(f"type '{name}' is not supported")
             ty = basic
