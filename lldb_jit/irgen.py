@@ -17,6 +17,7 @@ bit-fields included)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from llvmlite import ir
 from llvmlite.ir.values import ArgumentAttributes
@@ -85,6 +86,20 @@ class TypedAttributes(ArgumentAttributes):
 
     def _expand(self, name: str, typ: ir.Type) -> str:
         return f"{name}({self.pointee})" if self._known.get(name) else name
+
+
+class StackAlignAttributes(ArgumentAttributes):
+    """`alignstack(N)`: the alignment of an argument's stack slot should it go to the
+    stack, when not its LLVM type's (llvmlite does not spell it)."""
+    _known = MappingProxyType({**ArgumentAttributes._known, "alignstack": False})
+
+    def __init__(self, align: int):
+        super().__init__(["alignstack"])
+        self.stack_align = align
+
+    def _expand(self, name: str, typ: ir.Type) -> str:
+        return f"alignstack({self.stack_align})" if name == "alignstack" else \
+            super()._expand(name, typ)
 
 
 @dataclass(slots=True)
@@ -180,12 +195,15 @@ class IRGenerator:
         return ir.IntType(ty.size * 8)
 
     def part_type(self, part: callconv.Part) -> ir.Type:
-        """The LLVM type of one register's worth of a record."""
+        """The LLVM type of one part of a record: one register's worth, or an array of
+        `count` of them."""
         if part.cls is Class.SSE:
-            return ir.FloatType() if part.size <= 4 else ir.DoubleType()
-        if part.cls is Class.X87:
-            return self.long_double
-        return ir.IntType(8 * part.size)
+            element = ir.FloatType() if part.size <= 4 else ir.DoubleType()
+        elif part.cls is Class.X87:
+            element = self.long_double
+        else:
+            element = ir.IntType(8 * part.size)
+        return element if part.count == 1 else ir.ArrayType(element, part.count)
 
     # --- calls: the C calling convention (lldb_jit.callconv) ------------------------------
 
@@ -218,9 +236,12 @@ class IRGenerator:
         """(LLVM type, attributes or None) of each LLVM argument carrying one C one."""
         if passing is None:
             return [(self.lltype(ty), ArgumentAttributes(extension_attrs(ty)))]
+        if passing.by_reference:
+            return [(ptr, None)]
         if passing.in_memory:
             return [(ptr, self.record_attrs("byval", ty))]
-        return [(self.part_type(p), None) for p in passing.parts]
+        attrs = StackAlignAttributes(passing.stack_align) if passing.stack_align else None
+        return [(self.part_type(p), attrs) for p in passing.parts]
 
     def return_type(self, ret: CType | None, passing: Passing | None) -> ir.Type:
         if ret is None or is_void(ret) or passing is not None and passing.in_memory:
@@ -228,18 +249,41 @@ class IRGenerator:
         if passing is None:
             return self.lltype(ret)
         types = [self.part_type(p) for p in passing.parts]
+        if not types:
+            return ir.VoidType()  # an empty record
         return types[0] if len(types) == 1 else ir.LiteralStructType(types)
 
-    def arg_values(self, value: ir.Value, passing: Passing | None) -> list[ir.Value]:
+    def arg_values(self, value: ir.Value, ty: CType,
+                   passing: Passing | None) -> list[ir.Value]:
         """The LLVM arguments for one C argument (a record's value is its address)."""
-        if passing is None or passing.in_memory:
+        if passing is None:
+            return [value]
+        size = strip_typedefs(ty).size
+        if passing.by_reference:  # the callee may write to its copy
+            copy = self.alloca(ty, "agg.tmp")
+            self.memcpy(copy, value, size)
+            return [copy]
+        if passing.in_memory:
             return [value]  # byval copies the record to the stack
+        if passing.extent > size:  # registers rounded up past the record's end
+            copy = self.record_temp(ty, passing, "agg.tmp")
+            self.memcpy(copy, value, size)
+            value = copy
         return [self.builder.load(self.byte_gep(value, p.offset), typ=self.part_type(p),
                                   align=1, name="part") for p in passing.parts]
 
+    def record_temp(self, ty: CType, passing: Passing, name: str) -> ir.Value:
+        """A temporary for a record crossing a call: big enough for all its register
+        parts, and aligned as record_attrs tells LLVM an sret pointer is."""
+        t = strip_typedefs(ty)
+        slot = self.entry_builder.alloca(ir.ArrayType(i8, max(t.size, passing.extent)),
+                                         name=name)
+        slot.align = max(t.align, 8)
+        return opaque(slot)
+
     def returned_record(self, call: ir.Value, ret: CType, passing: Passing) -> ir.Value:
         """Store a record returned in registers to a temporary; its address."""
-        addr = self.alloca(ret, "retval")
+        addr = self.record_temp(ret, passing, "retval")
         for i, part in enumerate(passing.parts):
             value = call if len(passing.parts) == 1 else \
                 self.builder.extract_value(call, i, name="part")
@@ -596,9 +640,9 @@ class IRGenerator:
         sig = self.signature(ret, [a.ty for a in node.args], nfixed,
                              fty.variadic or not fty.has_proto)
         callee = self.callee(node.func, fty, sig)
-        operands = [self.alloca(ret, "retval")] if sig.sret else []
+        operands = [self.record_temp(ret, sig.ret, "retval")] if sig.sret else []
         for arg, passing in zip(node.args, sig.args):
-            operands += self.arg_values(self.gen(arg), passing)
+            operands += self.arg_values(self.gen(arg), arg.ty, passing)
         call = self.builder.call(callee, operands, name="" if ret is None else "calltmp")
         call.arg_attributes.update(sig.attrs)
         if ret is None:
