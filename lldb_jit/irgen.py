@@ -194,6 +194,20 @@ class IRGenerator:
             return ir.ArrayType(i8, ty.size if ty.members is not None else 0)
         return ir.IntType(ty.size * 8)
 
+    def unsigned(self, ty: CType) -> bool:
+        """Whether values of `ty` are unsigned; plain `char` is as the target says."""
+        t = strip_typedefs(ty)
+        return is_unsigned(t) or (t.kind is Kind.CHAR and not self.target.char_signed)
+
+    def extension_attrs(self, ty: CType) -> tuple[str, ...]:
+        """The C ABI widens small integer arguments: the caller marks them."""
+        t = strip_typedefs(ty)
+        if t.kind is Kind.ENUM:
+            t = strip_typedefs(t.base)
+        if t.size < 4 and t.kind not in (Kind.STRUCT, Kind.UNION, Kind.ARRAY, Kind.FLOAT):
+            return ("zeroext",) if self.unsigned(t) else ("signext",)
+        return ()
+
     def part_type(self, part: callconv.Part) -> ir.Type:
         """The LLVM type of one part of a record: one register's worth, or an array of
         `count` of them."""
@@ -235,7 +249,7 @@ class IRGenerator:
     def arg_operands(self, ty: CType, passing: Passing | None) -> list[tuple]:
         """(LLVM type, attributes or None) of each LLVM argument carrying one C one."""
         if passing is None:
-            return [(self.lltype(ty), ArgumentAttributes(extension_attrs(ty)))]
+            return [(self.lltype(ty), ArgumentAttributes(self.extension_attrs(ty)))]
         if passing.by_reference:
             return [(ptr, None)]
         if passing.in_memory:
@@ -466,7 +480,7 @@ class IRGenerator:
         unit, unit_ty = self.bitfield_unit(addr, m)
         shifted = self.builder.lshr(unit, ir.Constant(unit_ty, m.bit_offset), "bf.shr")
         field = self.builder.trunc(shifted, ir.IntType(m.bit_width), "bf.field")
-        ext = self.builder.zext if is_unsigned(m.type) else self.builder.sext
+        ext = self.builder.zext if self.unsigned(m.type) else self.builder.sext
         return ext(field, self.lltype(m.type), "bf.val")
 
     def store_bitfield(self, addr: ir.Value, m, value: ir.Value):
@@ -564,7 +578,7 @@ class IRGenerator:
             return b.sub(b.ptrtoint(lhs, i64), b.ptrtoint(rhs, i64), "ptrdiff")
         if is_flonum(operand_ty):
             return getattr(b, FLOAT_OPS[op])(lhs, rhs, name=f"{op.name.lower()}tmp")
-        signed = not is_unsigned(operand_ty)
+        signed = not self.unsigned(operand_ty)
         if op in (Op.DIV, Op.MOD):
             return self.hardware.divide(b, op, lhs, rhs, signed)
         if op in (Op.SHL, Op.SHR):
@@ -577,7 +591,7 @@ class IRGenerator:
         b = self.builder
         if is_flonum(ty):
             cmp = (b.fcmp_unordered if op is Op.NE else b.fcmp_ordered)(op.value, lhs, rhs)
-        elif is_unsigned(ty) or is_pointer(ty):
+        elif self.unsigned(ty) or is_pointer(ty):
             cmp = b.icmp_unsigned(op.value, lhs, rhs, "cmptmp")
         else:
             cmp = b.icmp_signed(op.value, lhs, rhs, "cmptmp")
@@ -687,14 +701,14 @@ class IRGenerator:
                 grow = FLOAT_RANK[d.kind] > FLOAT_RANK[s.kind]
                 same = FLOAT_RANK[d.kind] == FLOAT_RANK[s.kind]
                 return value if same else (b.fpext if grow else b.fptrunc)(value, to, "fconv")
-            return (b.uitofp if is_unsigned(s) else b.sitofp)(value, to, "itofp")
+            return (b.uitofp if self.unsigned(s) else b.sitofp)(value, to, "itofp")
         if is_flonum(s):
-            return self.hardware.float_to_int(b, value, to, not is_unsigned(d))
+            return self.hardware.float_to_int(b, value, to, not self.unsigned(d))
         if is_pointer(d):
             return value if is_pointer(s) else b.inttoptr(value, to, "itoptr")
         if is_pointer(s):
             return b.ptrtoint(value, to, "ptrtoi")
-        return self.int_resize(value, to, is_unsigned(s))
+        return self.int_resize(value, to, self.unsigned(s))
 
     def int_resize(self, value: ir.Value, to: ir.IntType, unsigned: bool) -> ir.Value:
         width = value.type.width
@@ -710,16 +724,6 @@ def opaque(value: ir.Value) -> ir.Value:
     builder checks stores and GEPs against; all our data addresses are plain `ptr`."""
     value.type = ptr
     return value
-
-
-def extension_attrs(ty: CType) -> tuple[str, ...]:
-    """The C ABI widens small integer arguments: the caller marks them."""
-    t = strip_typedefs(ty)
-    if t.kind is Kind.ENUM:
-        t = strip_typedefs(t.base)
-    if t.size < 4 and t.kind not in (Kind.STRUCT, Kind.UNION, Kind.ARRAY, Kind.FLOAT):
-        return ("zeroext",) if is_unsigned(t) else ("signext",)
-    return ()
 
 
 def wrap_signed(value: int, bits: int) -> int:

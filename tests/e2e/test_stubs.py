@@ -122,3 +122,35 @@ def test_no_writable_executable_mapping(remote):
              if re.match(r"^[0-9a-f]+-[0-9a-f]+ [r-][w-][x-]p ", line)]
     assert "r-xp" in perms and "rw-p" in perms, (kind, output[-2000:])
     assert not [p for p in perms if "w" in p and "x" in p], (kind, perms)
+
+
+AARCH64_CASES = [   # (command, what the output must contain)
+    ("jit-eval $sp % 16", "(unsigned long) $0 = 0"),
+    ("jit-eval $pc > (unsigned long)compute && $pc < (unsigned long)compute + 400", "(int) $1 = 1"),
+    ("jit-eval $x0 = 1234", "(unsigned long) $2 = 1234"),
+    ("register read x0", "x0 = 0x00000000000004d2"),
+    ("jit-eval int z = 0; 7 / z", "(int) $3 = 0"),           # sdiv: no trap on AArch64
+    ("jit-eval int m = -2147483647 - 1; m / -1", "(int) $4 = -2147483648"),
+    ("jit-eval (int)(char)200", "(int) $5 = 200"),            # plain char is unsigned
+    ("jit-eval letter", "(char) $6 = 'J'"),
+    ("jit-eval int $v = 7", ""),
+    ("jit-eval $v * 6", "(int) $7 = 42"),
+    ("breakpoint set -n add", "Breakpoint 2"),
+    ("jit-eval -i false -- add(20, 22)", "--abandon"),
+    ("bt", "values`add"),
+    ("jit-eval --abandon", "back as it was"),
+    ("jit-eval add(20, 22)", "(int) $8 = 42"),               # breakpoints ignored by default
+    ("jit-eval -u false -- *null_ptr", "SIGSEGV"),
+    ("jit-eval --abandon", "back as it was"),
+]
+
+
+def test_aarch64_registers_semantics_breakpoints(aarch64_exe):
+    """What is AArch64's own: register names, division, plain char; a breakpoint in
+    called code and a crash left to inspect, then abandoned."""
+    with stub("qemu-aarch64", aarch64_exe) as (connect, _):
+        blocks = batch(aarch64_exe, [REGS] + [c for c, _ in AARCH64_CASES] + [REGS],
+                       connect=connect, source="values.c")
+    for (command, expected), (ran, out) in zip(AARCH64_CASES, blocks[1:-1]):
+        assert ran == command and expected in out, (command, out)
+        assert "Traceback" not in out and "internal error" not in out

@@ -47,7 +47,16 @@ AARCH64_VALUES = [
     ("d = 300.7, (unsigned char)d", 44), ("d = -129.5, (signed char)d", 127),
     ("d = 1e20, (long)d", 2**63 - 1), ("d = -1, (unsigned long)d", 0),
     ("f = 1e20, (unsigned long)f", 2**64 - 1), ("d = -2.5, (short)d", -2),
+    # plain char is unsigned on AArch64 Linux
+    ("(int)(char)200", 200), ("char c = -1; c > 0", 1), ("char c = 200; (long)c", 200),
+    ("char c = 200; c / 2", 100),
 ]
+
+
+@pytest.mark.parametrize("src,expected", [("(int)(char)200", -56), ("char c = -1; c > 0", 0),
+                                          ("char c = 200; (long)c", -56)])
+def test_x86_plain_char_is_signed(src, expected, runner):
+    assert runner.run(src)[0] == expected
 
 
 @pytest.mark.parametrize("src,expected", AARCH64_VALUES)
