@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 
 import pytest
 
-from lldbrun import HERE, STUBS, batch, build, parse_result, stub
+from lldbrun import HERE, PROMPT_JIT, STUBS, batch, interactive, parse_result, stub
 
 # Printed the same on every stub and CPU (no addresses, no plain char).
 TABLE = [
@@ -154,3 +155,18 @@ def test_aarch64_registers_semantics_breakpoints(aarch64_exe):
     for (command, expected), (ran, out) in zip(AARCH64_CASES, blocks[1:-1]):
         assert ran == command and expected in out, (command, out)
         assert "Traceback" not in out and "internal error" not in out
+
+
+@pytest.mark.parametrize("kind", ["gdbserver", "qemu-aarch64"])
+def test_ctrl_c_interrupts_an_evaluation_on_a_stub(kind, values_exe, aarch64_exe):
+    exe = aarch64_exe if kind == "qemu-aarch64" else values_exe
+    with stub(kind, exe) as (connect, _), \
+            interactive(exe, connect=[connect], run="continue") as child:
+        child.sendline("jit-eval -t 0 -- int i = 0; while (1) i++; i")
+        time.sleep(1.0)
+        child.sendintr()
+        child.expect(r"error: the expression was interrupted")
+        child.expect_exact(PROMPT_JIT)
+        child.sendline("jit-eval local + 1")
+        child.expect(r"\(int\) \$\d+ = 11")
+        child.expect_exact(PROMPT_JIT)
