@@ -23,6 +23,7 @@ import lldb
 
 from . import stubs
 from .errors import ExecError
+from .targets import prepare_call
 
 DEFAULT_TIMEOUT = 1.0
 RESTORE_TIMEOUT = 5.0   # the restore path is a few instructions; this only guards a hang
@@ -110,8 +111,8 @@ def call(thread: lldb.SBThread, abi, trampoline: int, entry: int, block: bytes,
     if process.GetState() != lldb.eStateStopped:
         raise ExecError("the process must be stopped")
     regs = Registers(thread, abi)
-    entry_sp, stack = abi.prepare_call((before or regs.read([abi.SP]))[abi.SP], entry, block,
-                                       result)
+    entry_sp, stack = prepare_call(abi, (before or regs.read([abi.SP]))[abi.SP], entry,
+                                   block, result)
     if before is None:      # the first call at this stop: learn the registers, probe the stack
         before = regs.read(abi.CHECKED_REGISTERS)
         try:

@@ -56,3 +56,16 @@ def for_elf_machine(machine: int) -> Target | None:
         if target.elf_machine == machine:
             return target
     return None
+
+
+def prepare_call(abi: ModuleType, sp: int, entry: int, block: bytes,
+                 result: int) -> tuple[int, bytes]:
+    """What every trampoline is entered with: the SP, below the thread's SP less its
+    red zone and aligned, and the bytes to write there: the entry point, the two
+    arguments (the argument block's address and the result's) and the argument block
+    itself, just above them."""
+    words = 3
+    new_sp = (sp - abi.RED_ZONE - 8 * words - len(block)) & ~(abi.STACK_ALIGN - 1)
+    values = [entry, new_sp + 8 * words if block else 0, result]
+    order = abi.BYTE_ORDER
+    return new_sp, b"".join(v.to_bytes(8, order) for v in values) + block

@@ -10,7 +10,7 @@ import llvmlite.binding as llvm
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from lldb_jit.targets import for_triple
+from lldb_jit.targets import for_triple, prepare_call
 from lldb_jit.targets.aarch64 import trampoline as aarch64
 from lldb_jit.targets.x86_64 import trampoline as x86_64
 from lldb_jit.errors import JitError
@@ -41,13 +41,13 @@ def test_trampoline_bytes_are_its_assembly():
 
 def test_prepare_call_aligns_and_skips_red_zone():
     block = (0x4000).to_bytes(8, "little") + (0x5000).to_bytes(8, "little")
-    sp, data = x86_64.prepare_call(0x7FFFFFFFE123, 0x1000, block, 0x3000)
+    sp, data = prepare_call(x86_64, 0x7FFFFFFFE123, 0x1000, block, 0x3000)
     assert sp % 16 == 0
     assert sp + len(data) <= 0x7FFFFFFFE123 - x86_64.RED_ZONE
     assert [int.from_bytes(data[i:i + 8], "little") for i in (0, 8, 16)] == \
         [0x1000, sp + 24, 0x3000]
     assert data[24:] == block
-    assert x86_64.prepare_call(0x7FFFFFFFE123, 0x1000, b"", 0)[1][8:16] == bytes(8)
+    assert prepare_call(x86_64, 0x7FFFFFFFE123, 0x1000, b"", 0)[1][8:16] == bytes(8)
 
 
 def test_pushed_registers_match_the_pushes():

@@ -130,16 +130,6 @@ STACK_NEEDED = 16 * 1024     # below SP: the saved state and the expression's fr
 PUSHED_REGISTERS = GPRS + ("cpsr",)
 
 
-def prepare_call(sp: int, entry: int, block: bytes, result: int) -> tuple[int, bytes]:
-    """The SP to enter the trampoline with, and the bytes to write there: the entry
-    point, the two arguments (the argument block's address and the result's) and the
-    argument block itself."""
-    size = 8 * 3 + len(block)
-    new_sp = (sp - RED_ZONE - size) & ~(STACK_ALIGN - 1)
-    words = [entry, new_sp + 24 if block else 0, result]
-    return new_sp, b"".join(w.to_bytes(8, "little") for w in words) + block
-
-
 def entry_registers(before: dict[str, int], entry_sp: int, trampoline: int) -> dict[str, int]:
     """Registers that send the thread, as it is at the stop, into the trampoline. (A
     thread stopped in an interrupted system call needs nothing: arm64 Linux has already

@@ -116,16 +116,6 @@ PUSHED_REGISTERS = ("r15", "r14", "r13", "r12", "r11", "r10", "r9", "r8",
                     "rbp", "rdi", "rsi", "rdx", "rcx", "rbx", "rax", "rflags")
 
 
-def prepare_call(sp: int, entry: int, block: bytes, result: int) -> tuple[int, bytes]:
-    """The SP to enter the trampoline with, and the bytes to write there: the entry
-    point, the two arguments (the argument block's address and the result's) and the
-    argument block itself, just above them, below the red zone."""
-    size = 8 * 3 + len(block)
-    new_sp = (sp - RED_ZONE - size) & ~(STACK_ALIGN - 1)
-    words = [entry, new_sp + 24 if block else 0, result]
-    return new_sp, b"".join(w.to_bytes(8, "little") for w in words) + block
-
-
 # A thread stopped inside a system call has -ERESTARTSYS... in rax; when it resumes,
 # Linux restarts the call by moving the PC back over the `syscall` instruction. Sent
 # somewhere else, it must not: rax = 0 tells the kernel there is nothing to restart
