@@ -1,9 +1,10 @@
 """The generic linker: ELF object -> link graph -> GOT/stub pass -> layout -> fixups.
 
-The passes follow LLVM JITLink: build blocks, symbols and edges from the object; run the
-table managers (GOT, then jump stubs) over every edge; ask the caller for memory and
-assign addresses; bypass stubs whose real target turned out to be in range; apply every
-fixup with the architecture's range-checked `apply_fixup`.
+The passes follow LLVM JITLink: build blocks, symbols and edges from the object (the
+architecture checks each relocation's instruction on the way, as JITLink's ELF graph
+builders do); run the table managers (GOT, then jump stubs) over every edge; ask the
+caller for memory and assign addresses; bypass stubs whose real target turned out to be in
+range; apply every fixup with the architecture's range-checked `apply_fixup`.
 """
 
 from __future__ import annotations
@@ -269,6 +270,15 @@ class _Linker:
                 if rela.offset >= len(block.data):
                     raise LinkError(f"relocation at offset {rela.offset:#x} is outside "
                                     f"section '{block.name}'")
+                problem = arch.check_relocation and arch.check_relocation(
+                    rela.type, block.data, rela.offset, rela.addend)
+                if problem:
+                    sym = self.elf.symbols[rela.sym]
+                    name = sym.name or (self.elf.section(sym.shndx).name
+                                        if 0 < sym.shndx < SHN_LORESERVE else "")
+                    raise LinkError(
+                        f"{arch.reloc_names[rela.type]} against symbol '{name}' in section "
+                        f"'{block.name}' at offset {rela.offset:#x}: {problem}")
                 target = self.symbol(rela.sym, block.name)
                 block.edges.append(Edge(kind, rela.offset, target, rela.addend + adjust,
                                         arch.reloc_names[rela.type]))
