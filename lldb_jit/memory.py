@@ -158,7 +158,7 @@ class SyscallPages(ProcessMemory):
 
     The system call instruction is written, with the target's trap after it, over the
     program's entry point (its bytes are put back after each call); where the stub
-    cannot write there, one already in the program is stepped over instead."""
+    cannot write there, the thread runs one already in the program instead."""
 
     def __init__(self, process, abi):
         super().__init__(process)

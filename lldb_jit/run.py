@@ -1,10 +1,10 @@
 """The run step: call code in the debuggee on the selected thread, without LLDB's
 expression machinery.
 
-The thread enters the architecture's trampoline (lldb_jit/targets/<cpu>/trampoline.py), which saves every
-register in the debuggee, calls the expression per the platform ABI, restores them and
-traps. The debugger writes only SP and PC, continues with the other threads held, and
-checks that the thread stopped at *our* trap. Anything else (a crash, a breakpoint it
+The thread enters the architecture's trampoline (lldb_jit/targets/<cpu>/trampoline.py),
+which saves every register in the debuggee, calls the expression per the platform ABI,
+restores them and traps. The debugger writes only SP and PC, continues with the other
+threads held, and checks that the thread stopped at *our* trap. Anything else (a crash, a breakpoint it
 may not ignore, a timeout) sends the thread through the trampoline's restore path with
 the pending signal suppressed. In a `finally` that runs exactly once, SP and PC go back
 and the general registers are checked against what they were.
@@ -150,10 +150,9 @@ def system_call(thread: lldb.SBThread, abi, number: int, args: tuple[int, ...], 
     """Run Linux system call `number` on `thread` alone and return its raw result (a
     negative errno on failure). At `place` is the target's system call instruction:
     followed by its trap when we `written` it there (the thread runs to the trap), or
-    one found in the program (the thread steps over that one instruction). Every
-    register it touches is put back, whatever happens. (The thread stops at an internal
-    breakpoint after a found one: single-stepping it is no substitute, qemu's stub
-    steps one instruction past a system call.)"""
+    one found in the program (the thread runs to an internal breakpoint just after it;
+    single-stepping is no substitute, qemu's stub steps one instruction past a system
+    call). Every register it touches is put back, whatever happens."""
     if thread.GetProcess().GetState() != lldb.eStateStopped:
         raise ExecError("the process must be stopped")
     regs = Registers(thread, abi)
@@ -329,7 +328,7 @@ class _Watchdog:
                 self._thread = threading.Thread(target=self._loop, name="lldb-jit watchdog",
                                                 daemon=True)
                 self._thread.start()
-            self._armed = (_interrupter(process), pokes)
+            self._armed = (process, pokes)
             self._cond.notify()
         try:
             yield pokes
@@ -346,9 +345,9 @@ class _Watchdog:
                 armed = self._armed
                 self._cond.wait(self.TICK)
                 if self._armed is armed:
-                    interrupt, pokes = armed
+                    process, pokes = armed
                     pokes.append(time.monotonic())
-                    interrupt()
+                    _interrupter(process)()
 
 
 WATCHDOG = _Watchdog()
@@ -360,7 +359,8 @@ def _interrupter(process: lldb.SBProcess):
     """How to stop `process` while it runs: LLDB's async interrupt, except under
     qemu-user's stub, which reads no packet while the guest runs (an interrupt loses
     the connection): there a SIGINT to the qemu process on this host stops the guest,
-    and qemu reports it as the guest's signal."""
+    and qemu reports it as the guest's signal. Found at the first interrupt a process
+    needs, not on every call."""
     uid = process.GetUniqueID()
     if uid not in _interrupters:
         pid = stubs.qemu_user_peer()
