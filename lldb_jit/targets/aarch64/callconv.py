@@ -34,11 +34,9 @@ def classify_argument(ty: CType) -> Passing:
         return scalar(t)
     if t.size == 0 or is_empty_record(t):
         return Passing()
-    hfa = homogeneous_aggregate(t)
+    hfa = hfa_part(t)
     if hfa is not None:
-        base, count = hfa
-        return Passing(parts=[Part(float_class(base), 0, base.size, count)],
-                       stack_align=16 if unadjusted_align(t) >= 16 else 8)
+        return Passing(parts=[hfa], stack_align=16 if unadjusted_align(t) >= 16 else 8)
     if t.size <= 16:
         unit = 16 if unadjusted_align(t) >= 16 else 8   # i128 in an even pair, or i64s
         return Passing(parts=[Part(Class.INTEGER, 0, unit, -(-t.size // unit))])
@@ -52,10 +50,9 @@ def classify_return(ty: CType) -> Passing:
         return scalar(t)
     if t.size == 0 or is_empty_record(t):
         return Passing()
-    hfa = homogeneous_aggregate(t)
+    hfa = hfa_part(t)
     if hfa is not None:
-        base, count = hfa
-        return Passing(parts=[Part(float_class(base), 0, base.size, count)])
+        return Passing(parts=[hfa])
     if t.size <= 8:
         return Passing(parts=[Part(Class.INTEGER, 0, t.size)])   # i8 ... i64, i24 too
     if t.size <= 16:
@@ -67,6 +64,15 @@ def classify_return(ty: CType) -> Passing:
 def scalar(t: CType) -> Passing:
     return Passing(parts=[Part(float_class(t) if is_flonum(t) else Class.INTEGER, 0,
                                t.size)])
+
+
+def hfa_part(t: CType) -> Part | None:
+    """An HFA/HVA as one part of `count` v registers (one LLVM array), or None."""
+    hfa = homogeneous_aggregate(t)
+    if hfa is None:
+        return None
+    base, count = hfa
+    return Part(float_class(base), 0, base.size, count)
 
 
 def float_class(t: CType) -> Class:
