@@ -12,8 +12,10 @@ import os
 
 import lldb
 
+from .errors import CompileError
 from .frontend import ctype as ct
 from .frontend.ctype import CType, Kind, Member
+from .frontend.parse import parse_type_name
 from .frontend.provider import Symbol, SymKind
 
 _BASIC = {
@@ -56,18 +58,22 @@ class TypeConverter:
     def _convert(self, t: lldb.SBType, key: tuple) -> CType:
         cls = t.GetTypeClass()
         name = t.GetName() or ""
-        # `const char *` is a pointer to const; only a trailing const qualifies a pointer
-        const = name.endswith(" const") if cls == lldb.eTypeClassPointer else \
-            name.startswith("const ")
+        quals = _qualifiers(name, cls)
+        if any(quals.values()):
+            plain = t.GetUnqualifiedType()
+            if plain.GetName() != name:
+                return self._cached(key, ct.qualified(self.convert(plain), **quals,
+                                                      origin=t))
         if cls == lldb.eTypeClassTypedef:
             ty = ct.typedef_of(name, self.convert(t.GetTypedefedType()), origin=t)
         elif cls == lldb.eTypeClassPointer:
             ty = ct.pointer_to(self.convert(t.GetPointeeType()))
         elif cls == lldb.eTypeClassArray:
             elem = self.convert(t.GetArrayElementType())
-            ty = ct.array_of(elem, t.GetByteSize() // elem.size if elem.size else 0)
+            length = t.GetByteSize() // elem.size if elem.size else 0
+            ty = ct.array_of(elem, -1 if name.endswith("[]") else length)  # flexible
         elif cls in (lldb.eTypeClassStruct, lldb.eTypeClassUnion):
-            return self._record(t, key, const)
+            return self._record(t, key)
         elif cls == lldb.eTypeClassEnumeration:
             values = {m.GetName(): m.GetValueAsSigned() for m in t.GetEnumMembers()}
             base = self.convert(t.GetEnumerationIntegerType())
@@ -76,28 +82,32 @@ class TypeConverter:
             params = [self.convert(p) for p in t.GetFunctionArgumentTypes()]
             ty = ct.func_type(self.convert(t.GetFunctionReturnType()), params,
                               variadic=name.rstrip().endswith("...)"))
+        elif "_Atomic(" in name and name.endswith(")"):
+            # LLDB knows `_Atomic(T)` only by name: T is read back with our own parser
+            inner = name[name.index("_Atomic(") + len("_Atomic("):-1]
+            ty = ct.qualified(parse_type_name(inner, self), atomic=True)
         else:
             unqualified = t.GetUnqualifiedType()
             basic = _BASIC.get(unqualified.GetBasicType())
             if basic in (ct.ty_schar, ct.ty_uchar) and unqualified.GetName() == "char":
                 basic = ct.ty_char   # LLDB names DWARF's plain `char` by its signedness
-            if basic is None:
-                raise TypeError(f"type '{name}' is not supported")
+            if basic is None:       # `__int128`, `_Complex double`, a vector...
+                return self._cached(key, ct.opaque_type(name, t.GetByteSize(),
+                                                       max(t.GetByteAlign(), 1), t))
             ty = basic
-        if const:
-            ty = ct.const_of(ty)
         if ty.origin is None and ty is not ct.BASIC_TYPES.get(ty.kind):
             ty.origin = t     # derived types print with the debuggee's own spelling
+        return self._cached(key, ty)
+
+    def _cached(self, key: tuple, ty: CType) -> CType:
         self._cache[key] = ty
         return ty
 
-    def _record(self, t: lldb.SBType, key: tuple, const: bool) -> CType:
+    def _record(self, t: lldb.SBType, key: tuple) -> CType:
         kind = Kind.UNION if t.GetTypeClass() == lldb.eTypeClassUnion else Kind.STRUCT
         align = t.GetByteAlign() if hasattr(t, "GetByteAlign") else 8
         ty = ct.struct_type(kind, _tag(t.GetName() or ""), None, t.GetByteSize(),
                             max(align, 1), origin=t)
-        if const:
-            ty.is_const = True
         self._cache[key] = ty   # before the members: a struct may point to itself
         members = []
         for i in range(t.GetNumberOfFields()):
@@ -110,23 +120,67 @@ class TypeConverter:
             ty.members = members
         return ty
 
-    def to_sbtype(self, ty: CType) -> lldb.SBType:
-        """A CType back to an SBType, for printing the result with LLDB's formatters."""
+    # -- a TypeProvider of types alone (for the type names inside LLDB's spellings) ----
+    def lookup_typedef(self, name: str, module: lldb.SBModule | None = None) -> CType | None:
+        t = self.find_type(name, lldb.eTypeClassTypedef, module)
+        return self.convert(t) if t else None
+
+    def lookup_tag(self, kind: str, name: str,
+                   module: lldb.SBModule | None = None) -> CType | None:
+        t = self.find_type(name, _TAG_CLASSES[kind], module) or \
+            self.find_type(f"{kind} {name}", _TAG_CLASSES[kind], module)
+        return self.convert(t) if t else None
+
+    def lookup_identifier(self, name: str) -> None:
+        return None
+
+    def similar_names(self, name: str) -> list[str]:
+        return []
+
+    def find_type(self, name: str, cls: int,
+                  module: lldb.SBModule | None = None) -> lldb.SBType | None:
+        """The type `name` of class `cls`, from `module` first, then any module."""
+        for scope in ([module] if module else []) + [self.target]:
+            for t in scope.FindTypes(name):
+                if t.GetTypeClass() == cls:
+                    return t
+        return None
+
+    def to_sbtype(self, ty: CType) -> tuple[lldb.SBType, bool]:
+        """A CType back to an SBType, for printing the result with LLDB's formatters,
+        and whether it is exact: the SB API cannot add qualifiers to a type (there is
+        no GetConstType), so `const char *` made here comes back as `char *`, and the
+        report spells the type itself."""
         if ty.origin is not None:
-            return ty.origin
+            return ty.origin, True
         if ty.kind is Kind.PTR:
-            return self.to_sbtype(ty.base).GetPointerType()
+            base, exact = self.to_sbtype(ty.base)
+            return base.GetPointerType(), exact and not (ty.is_const or ty.is_volatile)
         if ty.kind is Kind.ARRAY:
-            return self.to_sbtype(ty.base).GetArrayType(max(ty.length, 0))
+            base, exact = self.to_sbtype(ty.base)
+            return base.GetArrayType(max(ty.length, 0)), exact
+        exact = not (ty.is_const or ty.is_volatile or ty.is_atomic)
         if ty.kind is Kind.BOOL:
             named = self.target.FindFirstType("_Bool")
             if named.IsValid():
-                return named
+                return named, exact
         basic = _BASIC_BY_KIND.get(ty.kind)
         if basic is None:
-            raise TypeError(f"cannot print a value of type '{ct.type_name(ty)}'")
-        sb = self.target.GetBasicType(basic)
-        return sb.GetConstType() if ty.is_const else sb
+            raise CompileError(0, 0, f"cannot print a value of type '{ct.type_name(ty)}'")
+        return self.target.GetBasicType(basic), exact
+
+
+def _qualifiers(name: str, cls: int) -> dict:
+    """The top-level qualifiers in LLDB's spelling of a type: leading words (`const
+    volatile int`), or after the last `*` for a pointer (`char *const`, since `const
+    char *` is a pointer to const)."""
+    if cls == lldb.eTypeClassPointer:
+        words = name.rsplit("*", 1)[-1].split()
+    else:
+        words = name.split()
+        words = words[:next((i for i, w in enumerate(words)
+                             if w not in ("const", "volatile")), len(words))]
+    return {"const": "const" in words, "volatile": "volatile" in words}
 
 
 def _tag(name: str) -> str:
@@ -251,20 +305,10 @@ class FrameProvider:
 
     # -- types ------------------------------------------------------------------------
     def lookup_typedef(self, name: str) -> CType | None:
-        t = self._find_type(name, lldb.eTypeClassTypedef)
-        return self.types.convert(t) if t else None
+        return self.types.lookup_typedef(name, self.module)
 
     def lookup_tag(self, kind: str, name: str) -> CType | None:
-        t = self._find_type(name, _TAG_CLASSES[kind]) or \
-            self._find_type(f"{kind} {name}", _TAG_CLASSES[kind])
-        return self.types.convert(t) if t else None
-
-    def _find_type(self, name: str, cls: int) -> lldb.SBType | None:
-        for scope in ([self.module] if self.module else []) + [self.target]:
-            for t in scope.FindTypes(name):
-                if t.GetTypeClass() == cls:
-                    return t
-        return None
+        return self.types.lookup_tag(kind, name, self.module)
 
     # -- the linker's resolver ------------------------------------------------------
     def resolve(self, name: str) -> int | None:

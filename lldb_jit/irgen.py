@@ -28,7 +28,7 @@ from .frontend import Program
 from .frontend import ast as A
 from .frontend.ast import Op
 from .frontend.ctype import (CType, Kind, is_array, is_flonum, is_function, is_pointer,
-                             is_record, is_unsigned, is_void, strip_typedefs)
+                             is_record, is_unsigned, is_void, qualifier_set, strip_typedefs)
 from .frontend.provider import SymKind
 
 ENTRY = "__lldb_jit_expr"
@@ -36,6 +36,19 @@ ENTRY = "__lldb_jit_expr"
 i1, i8, i32, i64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
 ptr = ir.PointerType()
 FLOAT_RANK = {Kind.FLOAT: 0, Kind.DOUBLE: 1, Kind.LDOUBLE: 2}
+
+class VolatileLoad(ir.LoadInstr):
+    """`load volatile` (llvmlite has no flag for it)."""
+    def descr(self, buf):
+        super().descr(buf)
+        buf[-1] = buf[-1].replace("load ", "load volatile ", 1)
+
+
+class VolatileStore(ir.StoreInstr):
+    def descr(self, buf):
+        super().descr(buf)
+        buf[-1] = buf[-1].replace("store ", "store volatile ", 1)
+
 
 # Never with nsw/nuw: signed overflow wraps, as on the hardware.
 INT_OPS = {Op.ADD: "add", Op.SUB: "sub", Op.MUL: "mul", Op.BITAND: "and_",
@@ -159,6 +172,9 @@ class IRGenerator:
         self.func = ir.Function(self.module, ir.FunctionType(ir.VoidType(), [ptr, ptr]),
                                 ENTRY)
         self.func.attributes.add("nounwind")
+        # a load through a null pointer must fault, as in the program's own code, not be
+        # folded away by LLVM as undefined behaviour (llvmlite does not know the name)
+        set.add(self.func.attributes, "null_pointer_is_valid")
         self.frame, self.result = self.func.args
         self.frame.name, self.result.name = "frame", "result"
         entry = self.func.append_basic_block("entry")
@@ -190,7 +206,7 @@ class IRGenerator:
             return ptr
         if k is Kind.ARRAY:
             return ir.ArrayType(self.lltype(ty.base), max(ty.length, 0))
-        if k in (Kind.STRUCT, Kind.UNION):
+        if k in (Kind.STRUCT, Kind.UNION, Kind.OPAQUE):
             return ir.ArrayType(i8, ty.size if ty.members is not None else 0)
         return ir.IntType(ty.size * 8)
 
@@ -204,7 +220,8 @@ class IRGenerator:
         t = strip_typedefs(ty)
         if t.kind is Kind.ENUM:
             t = strip_typedefs(t.base)
-        if t.size < 4 and t.kind not in (Kind.STRUCT, Kind.UNION, Kind.ARRAY, Kind.FLOAT):
+        if t.size < 4 and t.kind not in (Kind.STRUCT, Kind.UNION, Kind.OPAQUE, Kind.ARRAY,
+                                         Kind.FLOAT):
             return ("zeroext",) if self.unsigned(t) else ("signext",)
         return ()
 
@@ -458,17 +475,39 @@ class IRGenerator:
     # --- loads and stores -------------------------------------------------------------
 
     def load(self, addr: ir.Value, ty: CType, name: str = "") -> ir.Value:
-        """The value of the object at `addr`; records and arrays are their address."""
+        """The value of the object at `addr`; records and arrays are their address.
+        `_Atomic` scalars are loaded atomically, `volatile` ones exactly once."""
         if is_record(ty) or is_array(ty) or is_function(ty):
             return addr
-        return self.builder.load(addr, name=name, typ=self.lltype(ty),
-                                 align=max(strip_typedefs(ty).align, 1))
+        typ, align = self.lltype(ty), max(strip_typedefs(ty).align, 1)
+        _, volatile, atomic = qualifier_set(ty)
+        if atomic and self.lock_free(ty):
+            return self.builder.load_atomic(addr, "seq_cst", strip_typedefs(ty).size,
+                                            name=name, typ=typ)
+        load = self.builder.load(addr, name=name, typ=typ, align=align)
+        if volatile:
+            load.__class__ = VolatileLoad
+        return load
 
     def store(self, addr: ir.Value, value: ir.Value, ty: CType):
         if is_record(ty) or is_array(ty):
             self.memcpy(addr, value, strip_typedefs(ty).size)
         elif not is_void(ty):
-            self.builder.store(value, addr, align=max(strip_typedefs(ty).align, 1))
+            _, volatile, atomic = qualifier_set(ty)
+            if atomic and self.lock_free(ty):   # (builder.store_atomic wants typed pointers)
+                self.builder._insert(ir.instructions.StoreAtomicInstr(
+                    self.builder.block, value, addr, "seq_cst", strip_typedefs(ty).size))
+                return
+            store = self.builder.store(value, addr, align=max(strip_typedefs(ty).align, 1))
+            if volatile:
+                store.__class__ = VolatileStore
+
+    @staticmethod
+    def lock_free(ty: CType) -> bool:
+        """Whether `ty` is loaded and stored atomically in one instruction. A `long
+        double` is not: it is accessed as a plain one, which is safe while every other
+        thread of the debuggee is held, as it is while our code runs."""
+        return strip_typedefs(ty).size in (1, 2, 4, 8)
 
     def bitfield_unit(self, addr: ir.Value, m) -> tuple[ir.Value, ir.IntType]:
         """The smallest whole-byte integer covering bit-field `m`, and its type."""

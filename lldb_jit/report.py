@@ -15,11 +15,16 @@ def result_value(target: lldb.SBTarget, name: str, address: int,
     return value
 
 
-def describe(value: lldb.SBValue) -> str:
-    """`(TYPE) $N = VALUE`, exactly as `expression` prints it."""
+def describe(value: lldb.SBValue, spelling: str | None = None) -> str:
+    """`(TYPE) $N = VALUE`, exactly as `expression` prints it; with `spelling`, TYPE is
+    that instead of the SBType's name."""
     stream = lldb.SBStream()
     value.GetDescription(stream)
-    return stream.GetData().rstrip("\n")
+    text = stream.GetData().rstrip("\n")
+    prefix = f"({value.GetTypeName()}) "
+    if spelling is not None and text.startswith(prefix):
+        text = f"({spelling}) " + text[len(prefix):]
+    return text
 
 
 def caret_lines(source: str, offset: int, length: int) -> str:

@@ -323,8 +323,9 @@ class Session:
 
     def _keep_result(self, ty: CType, address: int, scope: Scope) -> str:
         name = f"${self.next_result}"
-        value = result_value(self.target, name, address, self.types.to_sbtype(ty))
-        text = describe(value)
+        sbtype, exact = self.types.to_sbtype(ty)
+        value = result_value(self.target, name, address, sbtype)
+        text = describe(value, None if exact else type_name(ty))
         scope.keep(address)
         self.persistent[name] = PersistentVar(name, ty, address)
         self.next_result += 1

@@ -10,7 +10,8 @@ from . import ast as A
 from .ast import Op
 from .ctype import (RANK, CType, Kind, find_member, is_arithmetic, is_array, is_flonum,
                     is_function, is_integer, is_pointer, is_record, is_scalar, is_unsigned,
-                    is_void, func_type, pointer_to, array_of, const_of, member_names, same_type, strip_typedefs, ty_double, ty_float,
+                    is_void, func_type, pointer_to, array_of, const_of, member_names, same_type,
+                    strip_typedefs, ty_double, ty_float, unqualified,
                     ty_int, ty_ldouble, ty_long, ty_uint, ty_ulong, ty_ullong, ty_void)
 from .diag import (ASSIGNING, INITIALIZING, PASSING, RETURNING, describe, did_you_mean,
                    error)
@@ -213,7 +214,13 @@ class Checker:
         return getattr(self, "expr_" + type(node).__name__)(node)
 
     def rvalue(self, node: A.Node) -> A.Node:
-        return self.decay(self.expr(node))
+        """The value of an expression: arrays and functions decay, and an lvalue's
+        value has its type without qualifiers (C11 6.3.2.1p2-4)."""
+        node = self.decay(self.expr(node))
+        plain = unqualified(node.ty)
+        if plain is not node.ty and not is_record(plain):
+            return A.Cast(node.offset, node.length, node, ty=plain)
+        return node
 
     @staticmethod
     def decay(node: A.Node) -> A.Node:
@@ -275,9 +282,12 @@ class Checker:
 
     @staticmethod
     def complete(node: A.Node, ty: CType, what: str):
-        """A record passed or returned by value must be complete."""
+        """A record passed or returned by value must be complete; a call cannot pass
+        a value whose calling convention the front end does not know."""
         if is_record(ty) and strip_typedefs(ty).members is None:
             error(node, f"{what} has incomplete type {describe(ty)}")
+        if strip_typedefs(ty).kind is Kind.OPAQUE:
+            error(node, f"{what} of type {describe(ty)} is not supported in a call")
 
     def convert(self, node: A.Node, ty: CType, context: str) -> A.Node:
         """Conversion as if by assignment (C11 6.5.16.1), lenient as a debugger is:
@@ -307,7 +317,12 @@ class Checker:
             error(node, f"use of undeclared identifier '{node.name}'"
                         + self.suggestion(node.name))
         if sym.kind is SymKind.ENUM_CONST:
-            return A.IntLit(node.offset, node.length, sym.value, ty=ty_int)
+            # an `int`, unless out of its range: then, as gcc (and C23) have it, the
+            # enumeration's own integer type
+            fits = -2**31 <= sym.value < 2**31
+            ty = ty_int if fits else strip_typedefs(strip_typedefs(sym.type).base)
+            value = sym.value & (2**64 - 1) if is_unsigned(ty) else sym.value
+            return A.IntLit(node.offset, node.length, value, ty=ty)
         slot = self.reference(sym)
         return A.VarRef(node.offset, node.length, sym=sym, slot=slot, ty=sym.type)
 

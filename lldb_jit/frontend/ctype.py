@@ -35,6 +35,8 @@ class Kind(enum.Enum):
     STRUCT = "struct"
     UNION = "union"
     TYPEDEF = "typedef"
+    OPAQUE = "opaque"   # a debug-info type C expressions cannot compute with (`__int128`,
+                        # `_Complex double`, vectors): it can be copied and printed
 
 
 @dataclass(slots=True, eq=False)
@@ -60,7 +62,10 @@ class CType:
     has_proto: bool = True         # functions: False for `int f()` / unknown prototype
     enumerators: dict[str, int] = field(default_factory=dict)  # enums
     is_const: bool = False
-    origin: object = None          # provider's handle to the debug-info type, if any
+    is_volatile: bool = False      # loads and stores happen exactly as written
+    is_atomic: bool = False        # `_Atomic`: loads and stores are atomic (seq_cst)
+    origin: object = None
+    plain: CType | None = None     # a qualified type: the same type unqualified          # provider's handle to the debug-info type, if any
 
     def __repr__(self) -> str:
         return f"CType({type_name(self)})"
@@ -134,12 +139,35 @@ def struct_type(kind: Kind, tag: str, members: list[Member] | None, size: int, a
     return CType(kind, size, align, name=tag, members=members, origin=origin)
 
 
-def const_of(ty: CType) -> CType:
-    if ty.is_const:
+def qualified(ty: CType, const: bool = False, volatile: bool = False,
+              atomic: bool = False, origin: object = None) -> CType:
+    """`ty` with the given qualifiers added (C11 6.7.3; `_Atomic` counts as one).
+    `origin` is the debug-info type of the qualified type, if it has one."""
+    if ty.is_const >= const and ty.is_volatile >= volatile and ty.is_atomic >= atomic:
         return ty
-    copy = CType(ty.kind, ty.size, ty.align, ty.name, ty.base, ty.length, ty.members,
-                 ty.params, ty.variadic, ty.has_proto, ty.enumerators, True, ty.origin)
-    return copy
+    return CType(ty.kind, ty.size, ty.align, ty.name, ty.base, ty.length, ty.members,
+                 ty.params, ty.variadic, ty.has_proto, ty.enumerators,
+                 ty.is_const or const, ty.is_volatile or volatile, ty.is_atomic or atomic,
+                 origin if origin is not None else ty.origin, ty.plain or ty)
+
+
+def opaque_type(name: str, size: int, align: int, origin: object = None) -> CType:
+    """A value of a type the front end cannot compute with, known by its size."""
+    return CType(Kind.OPAQUE, size, align, name=name, members=[], origin=origin)
+
+
+def const_of(ty: CType) -> CType:
+    return qualified(ty, const=True)
+
+
+def unqualified(ty: CType) -> CType:
+    """The type of an lvalue's value (C11 6.3.2.1p2): without qualifiers or `_Atomic`,
+    through typedefs that carry them."""
+    if ty.plain is not None:
+        return ty.plain
+    if ty.kind is Kind.TYPEDEF and any(qualifier_set(ty)):
+        return unqualified(strip_typedefs(ty))
+    return ty
 
 
 # --- predicates ---------------------------------------------------------------------
@@ -148,6 +176,17 @@ def strip_typedefs(ty: CType) -> CType:
     while ty.kind is Kind.TYPEDEF:
         ty = ty.base
     return ty
+
+
+def qualifier_set(ty: CType) -> tuple[bool, bool, bool]:
+    """(const, volatile, atomic), as written on the type or on any typedef it names."""
+    const = volatile = atomic = False
+    while True:
+        const, volatile = const or ty.is_const, volatile or ty.is_volatile
+        atomic = atomic or ty.is_atomic
+        if ty.kind is not Kind.TYPEDEF:
+            return const, volatile, atomic
+        ty = ty.base
 
 
 def is_integer(ty: CType) -> bool:
@@ -178,7 +217,7 @@ def is_unsigned(ty: CType) -> bool:
 
 
 def is_record(ty: CType) -> bool:
-    return strip_typedefs(ty).kind in (Kind.STRUCT, Kind.UNION)
+    return strip_typedefs(ty).kind in (Kind.STRUCT, Kind.UNION, Kind.OPAQUE)
 
 
 def is_void(ty: CType) -> bool:
@@ -200,7 +239,7 @@ def same_type(a: CType, b: CType) -> bool:
         return True
     if a.kind is not b.kind:
         return False
-    if a.kind in (Kind.STRUCT, Kind.UNION, Kind.ENUM):
+    if a.kind in (Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.OPAQUE):
         return a.name == b.name and a.name != "" and a.size == b.size
     if a.kind is Kind.PTR:
         return same_type(a.base, b.base)
@@ -245,11 +284,14 @@ def type_name(ty: CType) -> str:
 
 
 def _declarator(ty: CType, inner: str) -> str:
-    const = "const " if ty.is_const else ""
+    const = ("const " if ty.is_const else "") + ("volatile " if ty.is_volatile else "")
+    if ty.is_atomic:
+        inner = " " + inner.strip() if inner.strip() else ""
+        return const + f"_Atomic({type_name(unqualified(ty))})" + inner
     k = ty.kind
     if k is Kind.PTR:
         base = ty.base
-        star = "*" + (" const" if ty.is_const else "")
+        star = "*" + (" const" if ty.is_const else "") + (" volatile" if ty.is_volatile else "")
         if base.kind in (Kind.FUNC, Kind.ARRAY):
             return _declarator(base, "(" + star + inner + ")")
         return _declarator(base, " " + star + inner.lstrip() if inner else " " + star)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..errors import CompileError
 from . import ast as A
 from .ast import Op
-from .ctype import (BASIC_TYPES, CType, Kind, array_of, const_of, func_type, is_function,
+from .ctype import (BASIC_TYPES, CType, Kind, array_of, func_type, is_function, qualified,
                     is_array, pointer_to, strip_typedefs)
 from .provider import TypeProvider
 from .tokenize import TK, Token, tokenize
@@ -53,9 +53,11 @@ SPECIFIER_TYPES = {
     UNSIGNED + 2 * LONG: Kind.ULLONG, UNSIGNED + 2 * LONG + INT: Kind.ULLONG,
     FLOAT: Kind.FLOAT, DOUBLE: Kind.DOUBLE, LONG + DOUBLE: Kind.LDOUBLE,
 }
-QUALIFIERS = frozenset({"const", "volatile", "restrict", "__restrict", "__const",
-                        "__volatile"})
-TYPE_KEYWORDS = frozenset(SPECIFIER_BITS) | QUALIFIERS | {"struct", "union", "enum"}
+# the qualifier each keyword adds (`restrict` promises nothing an expression can use)
+QUALIFIERS = {"const": "const", "__const": "const", "volatile": "volatile",
+              "__volatile": "volatile", "__volatile__": "volatile", "_Atomic": "atomic",
+              "restrict": None, "__restrict": None, "__restrict__": None}
+TYPE_KEYWORDS = frozenset(SPECIFIER_BITS) | frozenset(QUALIFIERS) | {"struct", "union", "enum"}
 STATEMENT_RULES = {"return": "return_stmt", "if": "if_stmt", "for": "for_stmt",
                    "while": "while_stmt", "do": "do_stmt", "break": "jump_stmt",
                    "continue": "jump_stmt", "{": "compound_stmt"}
@@ -67,6 +69,15 @@ UNSUPPORTED_SPECIFIERS = frozenset({"typedef", "static", "extern", "auto", "regi
 def parse(source: str, provider: TypeProvider) -> list[A.Node]:
     """Parse a statement list (or a lone expression) into syntax nodes."""
     return Parser(source, provider).program()
+
+
+def parse_type_name(source: str, provider: TypeProvider) -> CType:
+    """A type name alone (`unsigned long`, `struct node *`), as debug info spells one."""
+    parser = Parser(source, provider)
+    ty = parser.type_name()
+    if parser.tok.kind is not TK.EOF:
+        parser.error_at(parser.tok, "unexpected text after a type name")
+    return ty
 
 
 class Parser:
@@ -284,13 +295,20 @@ class Parser:
     #             | "double" | "signed" | "unsigned" | "const" | "volatile" | "restrict"
     #             | struct-union-enum-ref | typedef-name)+
     def declspec(self) -> CType:
-        counter, ty, const, start = 0, None, False, self.tok
+        counter, ty, quals, start = 0, None, set(), self.tok
         while self.is_typename(self.tok):
             tok = self.tok
             if tok.text in UNSUPPORTED_SPECIFIERS and tok.kind is TK.KEYWORD:
                 self.error_at(tok, f"'{tok.text}' is not supported in expressions")
+            if tok.text == "_Atomic" and self.peek().text == "(":
+                if ty is not None or counter:       # `_Atomic ( type-name )`
+                    self.error_at(tok, "cannot combine with previous type specifier")
+                self.pos += 2
+                ty = qualified(self.type_name(), atomic=True)
+                self.skip(")")
+                continue
             if tok.text in QUALIFIERS and tok.kind is TK.KEYWORD:
-                const |= tok.text in ("const", "__const")
+                quals.add(QUALIFIERS[tok.text])
                 self.pos += 1
                 continue
             if ty is not None or (counter and tok.kind is not TK.KEYWORD):
@@ -308,7 +326,7 @@ class Parser:
             if not counter:
                 self.error_at(start, "expected a type")
             ty = BASIC_TYPES[SPECIFIER_TYPES[counter]]
-        return const_of(ty) if const else ty
+        return qualified(ty, "const" in quals, "volatile" in quals, "atomic" in quals)
 
     # typedef-name = ident
     def typedef_ref(self) -> CType:
@@ -329,13 +347,14 @@ class Parser:
                                f"unknown type '{keyword.text} {tag.text}'")
         return ty
 
-    # pointers = ("*" ("const" | "volatile" | "restrict")*)*
+    # pointers = ("*" ("const" | "volatile" | "restrict" | "_Atomic")*)*
     def pointers(self, ty: CType) -> CType:
         while self.consume("*"):
             ty = pointer_to(ty)
             while self.tok.kind is TK.KEYWORD and self.tok.text in QUALIFIERS:
-                if self.advance().text in ("const", "__const"):
-                    ty = const_of(ty)
+                qual = QUALIFIERS[self.advance().text]
+                if qual:
+                    ty = qualified(ty, **{qual: True})
         return ty
 
     # declarator = pointers ("(" declarator ")" | ident)? type-suffix

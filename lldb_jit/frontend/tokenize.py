@@ -35,7 +35,7 @@ KEYWORDS = frozenset("""
     auto break case char const continue default do double else enum extern float for goto
     if inline int long register restrict return short signed sizeof static struct switch
     typedef union unsigned void volatile while _Bool _Alignof _Static_assert
-    __typeof__ typeof __restrict __const __volatile
+    __typeof__ typeof __restrict __restrict__ __const __volatile __volatile__ _Atomic
 """.split())
 
 # Longest first, so that the first match at a position is the right one.
