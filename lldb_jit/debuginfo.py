@@ -170,6 +170,25 @@ class TypeConverter:
         return self.target.GetBasicType(basic), exact
 
 
+def _same_file(spec: lldb.SBFileSpec, path: str) -> bool:
+    if "/" in path:
+        return os.path.normpath(str(spec)).endswith(os.path.normpath(path))
+    return spec.GetFilename() == path
+
+
+def _block_statics(block: lldb.SBBlock, target: lldb.SBTarget) -> list[lldb.SBValue]:
+    """The static variables of a function's block and of the blocks nested in it."""
+    if not block.IsValid():
+        return []
+    found = [v for v in block.GetVariables(target, False, True, True)
+             if v.GetValueType() == lldb.eValueTypeVariableStatic]
+    child = block.GetFirstChild()
+    while child.IsValid():
+        found += _block_statics(child, target)
+        child = child.GetSibling()
+    return found
+
+
 def _qualifiers(name: str, cls: int) -> dict:
     """The top-level qualifiers in LLDB's spelling of a type: leading words (`const
     volatile int`), or after the last `*` for a pointer (`char *const`, since `const
@@ -250,7 +269,10 @@ class FrameProvider:
         if not v.IsValid() or v.GetValueType() not in _LOCAL_VALUE_TYPES:
             return None
         self.locals[name] = v
-        return Symbol(name, SymKind.LOCAL, self.types.convert(v.GetType()))
+        error = v.GetError()
+        unavailable = "" if error.Success() else (error.GetCString() or "no value")
+        return Symbol(name, SymKind.LOCAL, self.types.convert(v.GetType()),
+                      unavailable=unavailable)
 
     def _global(self, name: str) -> Symbol | None:
         v = lldb.SBValue()
@@ -268,7 +290,13 @@ class FrameProvider:
         return Symbol(name, SymKind.GLOBAL, self.types.convert(v.GetType()))
 
     def _function(self, name: str) -> Symbol | None:
-        contexts = list(self.target.FindFunctions(name))
+        found = list(self.target.FindFunctions(name))
+        # an inlined copy is found as the function it was inlined into
+        contexts = [c for c in found if not (c.GetBlock().IsValid() and c.GetBlock().IsInlined())]
+        if found and not contexts:
+            return Symbol(name, SymKind.FUNCTION, ct.func_type(ct.ty_int, [], has_proto=False),
+                          unavailable="the function is only inlined in the debuggee; there "
+                                      "is no out-of-line copy to call")
         if not contexts:
             return None
         with_info = [c for c in contexts if c.GetFunction().IsValid()]
@@ -296,6 +324,30 @@ class FrameProvider:
             return None
         value, t = found
         return Symbol(name, SymKind.ENUM_CONST, self.types.convert(t), value=value)
+
+    def lookup_scoped(self, scope: str, name: str) -> Symbol | None:
+        """gdb's `function::name` (a static of that function) and `'file.c'::name` (a
+        global or static of that source file, matched by base name or path)."""
+        if scope.startswith("'"):
+            path = scope.strip("'")
+            found = [v for v in self.target.FindGlobalVariables(name, 64)
+                     if _same_file(v.GetDeclaration().GetFileSpec(), path)]
+        else:
+            found = []
+            for context in self.target.FindFunctions(scope):
+                block = context.GetFunction().GetBlock()
+                found += [v for v in _block_statics(block, self.target)
+                          if v.GetName() == name]
+        if not found:
+            return None
+        value = found[0]
+        link_name = f"{scope}::{name}"
+        address = value.GetLoadAddress()
+        if address == lldb.LLDB_INVALID_ADDRESS:
+            return None
+        self.addresses[link_name] = address
+        return Symbol(f"{scope}::{name}", SymKind.GLOBAL, self.types.convert(value.GetType()),
+                      link_name=link_name)
 
     def similar_names(self, name: str) -> list[str]:
         names = list(self.persistent)

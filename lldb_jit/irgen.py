@@ -550,7 +550,14 @@ class IRGenerator:
             base = self.gen(node.base)  # a record's value is its address
             return self.builder.gep(base, [ir.Constant(i64, node.member.offset)],
                                     source_etype=i8, name=node.member.name or "anon")
+        if isinstance(node, A.StmtExpr):
+            self._gen_stmt(node.stmts)
+            return self.addr(node.value)
         return self.gen(node)  # string literals, record-valued calls and conditionals
+
+    def _gen_StmtExpr(self, node: A.StmtExpr) -> ir.Value:
+        self._gen_stmt(node.stmts)
+        return self.gen(node.value)
 
     def _gen_VarRef(self, node: A.VarRef) -> ir.Value:
         name = node.local.name if node.local else node.sym.name

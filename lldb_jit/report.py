@@ -2,6 +2,8 @@
 SBValue of its C type, so LLDB's own formatters print it as `expression` would."""
 from __future__ import annotations
 
+import re
+
 import lldb
 
 from .errors import ExecError
@@ -15,16 +17,26 @@ def result_value(target: lldb.SBTarget, name: str, address: int,
     return value
 
 
-def describe(value: lldb.SBValue, spelling: str | None = None) -> str:
+def describe(value: lldb.SBValue, spelling: str | None = None,
+             language: int = lldb.eLanguageTypeUnknown) -> str:
     """`(TYPE) $N = VALUE`, exactly as `expression` prints it; with `spelling`, TYPE is
-    that instead of the SBType's name."""
+    that instead of the SBType's name. A value made from an address is formatted by
+    the language of its type, C++ for a pointer to a struct (`nullptr`); in a C
+    frame, LLDB's own variables and results say `NULL`, and so do ours."""
     stream = lldb.SBStream()
     value.GetDescription(stream)
     text = stream.GetData().rstrip("\n")
     prefix = f"({value.GetTypeName()}) "
     if spelling is not None and text.startswith(prefix):
         text = f"({spelling}) " + text[len(prefix):]
+    if language in C_LANGUAGES:
+        text = NULLPTR.sub("= NULL", text)
     return text
+
+
+C_LANGUAGES = frozenset(getattr(lldb, f"eLanguageType{name}", lldb.eLanguageTypeC)
+                        for name in ("C", "C89", "C99", "C11", "C17"))
+NULLPTR = re.compile(r"= nullptr(?=$|[,)\n])", re.M)
 
 
 def caret_lines(source: str, offset: int, length: int) -> str:

@@ -181,7 +181,7 @@ class Session:
             clock.lap("run")
             text = ""
             if program.result_type is not None:
-                text = self._keep_result(program.result_type, result_address, scope)
+                text = self._keep_result(program.result_type, result_address, scope, thread)
             clock.lap("report")
         finally:
             scope.free_all()
@@ -321,11 +321,13 @@ class Session:
             changed = True
         return changed
 
-    def _keep_result(self, ty: CType, address: int, scope: Scope) -> str:
+    def _keep_result(self, ty: CType, address: int, scope: Scope,
+                     thread: lldb.SBThread) -> str:
         name = f"${self.next_result}"
         sbtype, exact = self.types.to_sbtype(ty)
         value = result_value(self.target, name, address, sbtype)
-        text = describe(value, None if exact else type_name(ty))
+        text = describe(value, None if exact else type_name(ty),
+                        thread.GetSelectedFrame().GuessLanguage())
         scope.keep(address)
         self.persistent[name] = PersistentVar(name, ty, address)
         self.next_result += 1

@@ -126,6 +126,13 @@ class Cast(Node):
 @dataclass(slots=True, eq=False)
 class Ident(Node):
     name: str
+    scope: str = ""        # gdb's `function::name` or `'file.c'::name` (quotes kept)
+
+
+@dataclass(slots=True, eq=False)
+class CompoundLit(Node):
+    to: CType              # `(to){ init }`, before checking
+    init: InitList
 
 
 @dataclass(slots=True, eq=False)
@@ -204,6 +211,14 @@ class VarRef(Node):
 class Decay(Node):
     """Array-to-pointer or function-to-pointer: the address of `operand`."""
     operand: Node
+
+
+@dataclass(slots=True, eq=False)
+class StmtExpr(Node):
+    """An object made by statements: a compound literal's temporary (`value`, an
+    lvalue) after `stmts` initialized it."""
+    stmts: Node
+    value: Node
 
 
 @dataclass(slots=True, eq=False)

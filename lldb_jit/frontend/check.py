@@ -37,6 +37,7 @@ class Checker:
         self.persistents: dict[str, Symbol] = {}   # `$name`s declared by this program
         self.new_persistents: list[Symbol] = []
         self.returns: list[A.Return] = []
+        self.unevaluated_depth = 0    # inside `sizeof`: nothing is read
 
     # --- program and statements -------------------------------------------------------
 
@@ -90,12 +91,28 @@ class Checker:
             return self.persistent_decl(node)
         if node.name in self.scopes[-1]:
             error(node, f"redefinition of '{node.name}'")
-        node.var = A.LocalVar(node.name, ty)
-        target = A.VarRef(node.offset, node.length, local=node.var, ty=ty)
+        stmt = self.local_decl(node)
+        self.scopes[-1][node.name] = node.var
+        return stmt
+
+    def local_decl(self, node: A.Decl) -> A.Node:
+        """A new local variable (`node.var`) and the statements initializing it."""
+        node.var = A.LocalVar(node.name, node.decl_ty)
+        target = A.VarRef(node.offset, node.length, local=node.var, ty=node.decl_ty)
         stores = self.initialize(node, target)
         node.var.ty = target.ty
-        self.scopes[-1][node.name] = node.var
         return self.sequence_stmts(node, [node] + stores) if stores else node
+
+    def expr_CompoundLit(self, node: A.CompoundLit) -> A.Node:
+        """`(T){...}`: an unnamed local object (C11 6.5.2.5), an lvalue."""
+        ty = node.to
+        if is_function(ty) or is_void(ty) or (is_record(ty) and
+                                              strip_typedefs(ty).members is None):
+            error(node, f"compound literal has incomplete type {describe(ty)}")
+        decl = A.Decl(node.offset, node.length, "(compound literal)", ty, node.init)
+        stmts = self.local_decl(decl)
+        value = A.VarRef(node.offset, node.length, local=decl.var, ty=decl.var.ty)
+        return A.StmtExpr(node.offset, node.length, stmts, value, ty=value.ty)
 
     def persistent_decl(self, node: A.Decl) -> A.Node:
         """`int $n = 1;`: a new persistent variable, stored in an argument-block slot
@@ -199,7 +216,11 @@ class Checker:
     def unevaluated(self, node: A.Node) -> A.Node:
         """Check an operand of sizeof: it is never run, so it references nothing."""
         saved = (len(self.frame_refs), len(self.externals))
-        node = self.expr(node)
+        self.unevaluated_depth += 1
+        try:
+            node = self.expr(node)
+        finally:
+            self.unevaluated_depth -= 1
         for sym in self.frame_refs[saved[0]:]:
             del self.slots[sym.name]
         for sym in self.externals[saved[1]:]:
@@ -309,6 +330,8 @@ class Checker:
     expr_FloatLit = expr_StrLit = expr_IntLit
 
     def expr_Ident(self, node: A.Ident) -> A.Node:
+        if node.scope:
+            return self.scoped_ident(node)
         local = self.lookup_local(node.name)
         if local is not None:
             return A.VarRef(node.offset, node.length, local=local, ty=local.ty)
@@ -316,6 +339,8 @@ class Checker:
         if sym is None:
             error(node, f"use of undeclared identifier '{node.name}'"
                         + self.suggestion(node.name))
+        if sym.unavailable and not self.unevaluated_depth:
+            error(node, f"'{node.name}' is not available here: {sym.unavailable}")
         if sym.kind is SymKind.ENUM_CONST:
             # an `int`, unless out of its range: then, as gcc (and C23) have it, the
             # enumeration's own integer type
@@ -325,6 +350,17 @@ class Checker:
             return A.IntLit(node.offset, node.length, value, ty=ty)
         slot = self.reference(sym)
         return A.VarRef(node.offset, node.length, sym=sym, slot=slot, ty=sym.type)
+
+    def scoped_ident(self, node: A.Ident) -> A.Node:
+        """`function::name` or `'file.c'::name`: a static of that function or file."""
+        lookup = getattr(self.provider, "lookup_scoped", None)
+        sym = lookup(node.scope, node.name) if lookup else None
+        if sym is None:
+            where = (f"file {node.scope}" if node.scope.startswith("'")
+                     else f"function '{node.scope}'")
+            error(node, f"no static variable '{node.name}' in {where}")
+        return A.VarRef(node.offset, node.length, sym=sym, slot=self.reference(sym),
+                        ty=sym.type)
 
     def suggestion(self, name: str) -> str:
         candidates = list(self.provider.similar_names(name))
@@ -396,7 +432,7 @@ class Checker:
         return A.IntLit(node.offset, node.length, t.size, ty=ty_ulong)
 
     def expr_TypeCast(self, node: A.TypeCast) -> A.Node:
-        to = node.to
+        to = unqualified(node.to)     # a cast's value is unqualified (C11 6.5.4p5)
         if isinstance(node.operand, A.Call):
             operand = self.call(node.operand, cast_to=to)
         else:
@@ -679,12 +715,12 @@ def is_lvalue(node: A.Node) -> bool:
         return node.op is Op.DEREF
     if isinstance(node, A.Member):
         return is_lvalue(node.base)  # a member of a returned struct is not one
-    return isinstance(node, A.StrLit)
+    return isinstance(node, (A.StrLit, A.StmtExpr))
 
 
 def is_pure(node: A.Node) -> bool:
     """No side effects anywhere below: evaluating twice is evaluating once."""
-    if isinstance(node, (A.Assign, A.Call)):
+    if isinstance(node, (A.Assign, A.Call, A.StmtExpr)):
         return False
     for child in children(node):
         if not is_pure(child):

@@ -146,7 +146,14 @@ class Parser:
     def block_item(self) -> A.Node:
         if self.is_typename(self.tok):
             return self.declaration()
+        if self.tok.kind is TK.IDENT and self.peek().kind is TK.IDENT:
+            self.unknown_type_name(self.tok)      # `name_t x`: a declaration
         return self.stmt()
+
+    def unknown_type_name(self, tok: Token):
+        """`tok` is used as a type name; the error when it names nothing."""
+        if self.provider.lookup_identifier(tok.text) is None:
+            self.error_at(tok, f"unknown type name '{tok.text}'")
 
     # stmt = "return" expr? ";"
     #      | "if" "(" expr ")" stmt ("else" stmt)?
@@ -484,17 +491,28 @@ class Parser:
                            op_offset=tok.offset)
 
     # cast = "(" type-name ")" cast | unary
+    #      | "(" type-name ")" "{" initializer-list "}" postfix-tail   (a compound literal)
     def cast(self) -> A.Node:
         start = self.tok.offset
         ty = self.try_paren_type_name()
         if ty is None:
             return self.unary()
+        if self.equal("{"):
+            return self.postfix(self.compound_literal(start, ty))
         operand = self.cast()
         return A.TypeCast(start, operand.end - start, ty, operand)
 
+    def compound_literal(self, start: int, ty: CType) -> A.Node:
+        init = self.initializer()
+        return A.CompoundLit(*self.span_from(start), ty, init)
+
     def try_paren_type_name(self) -> CType | None:
         """`( type-name )` if one starts here, else None with nothing consumed. A typedef
-        name that does not lead to a type name backtracks (pycparser's way)."""
+        name that does not lead to a type name backtracks (pycparser's way). `(name)`
+        followed by an operand is a cast: an unknown `name` is an unknown type name."""
+        if (self.equal("(") and self.peek().kind is TK.IDENT and self.peek(2).text == ")"
+                and not self.is_typename(self.peek()) and _starts_operand(self.peek(3))):
+            self.unknown_type_name(self.peek())
         if not (self.equal("(") and self.is_typename(self.peek())):
             return None
         saved = self.pos
@@ -528,6 +546,9 @@ class Parser:
             return A.IncDec(tok.offset, operand.end - tok.offset, op, operand)
         if self.consume("sizeof"):
             ty = self.try_paren_type_name()
+            if ty is not None and self.equal("{"):
+                operand = self.postfix(self.compound_literal(self.tok.offset, ty))
+                return A.SizeofExpr(tok.offset, operand.end - tok.offset, operand)
             if ty is not None:
                 return A.SizeofType(*self.span_from(tok.offset), ty)
             operand = self.unary()
@@ -536,8 +557,8 @@ class Parser:
 
     # postfix = primary ("[" expr "]" | "." ident | "->" ident | "(" args ")"
     #                    | "++" | "--")*
-    def postfix(self) -> A.Node:
-        node = self.primary()
+    def postfix(self, node: A.Node | None = None) -> A.Node:
+        node = node or self.primary()
         start = node.offset
         while True:
             if self.consume("["):
@@ -572,7 +593,8 @@ class Parser:
         self.skip(")")
         return args
 
-    # primary = "(" expr ")" | ident | number | string
+    # primary = "(" expr ")" | (ident "::")? ident | number | string
+    #   (`function::name` and `'file.c'::name` name a static as gdb's do)
     def primary(self) -> A.Node:
         tok = self.tok
         if self.consume("("):
@@ -581,6 +603,12 @@ class Parser:
             node.offset, node.length = self.span_from(tok.offset)  # parentheses included
             return node
         self.pos += 1
+        if tok.kind is TK.IDENT and self.consume("::"):
+            name = self.tok
+            if name.kind is not TK.IDENT:
+                self.error_at(name, "expected an identifier after '::'")
+            self.pos += 1
+            return A.Ident(*self.span_from(tok.offset), name.text, scope=tok.text)
         if tok.kind is TK.IDENT:
             return A.Ident(tok.offset, tok.length, tok.text)
         if tok.kind is TK.NUM:
@@ -590,6 +618,14 @@ class Parser:
             return A.StrLit(tok.offset, tok.length, tok.value, ty=tok.ty)
         self.pos -= 1
         self.error_at(tok, "expected an expression")
+
+
+OPERAND_STARTS = frozenset({"!", "~", "{", "sizeof"})
+
+
+def _starts_operand(tok: Token) -> bool:
+    """Whether `tok` can only begin an operand (not continue an expression)."""
+    return tok.kind in (TK.IDENT, TK.NUM, TK.STR) or tok.text in OPERAND_STARTS
 
 
 def _adjust_param(ty: CType) -> CType:

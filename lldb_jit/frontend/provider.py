@@ -30,6 +30,8 @@ class Symbol:
     type: CType
     link_name: str = ""  # GLOBAL/FUNCTION: the symbol the linker resolves (defaults to name)
     value: int = 0       # ENUM_CONST: the enumerator's value
+    unavailable: str = ""  # why the value cannot be had (optimized out...): its type
+                           # still serves `sizeof`, any use of its value is an error
 
     def __post_init__(self):
         if not self.link_name:

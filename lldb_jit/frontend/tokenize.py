@@ -40,10 +40,11 @@ KEYWORDS = frozenset("""
 
 # Longest first, so that the first match at a position is the right one.
 PUNCTUATORS = sorted("""
-    <<= >>= ... -> ++ -- << >> <= >= == != && || += -= *= /= %= &= |= ^=
+    <<= >>= ... -> ++ -- << >> <= >= == != && || += -= *= /= %= &= |= ^= ::
     [ ] ( ) { } . & * + - ~ ! / % < > ^ | ? : ; = , #
 """.split(), key=len, reverse=True)
 
+_FILE_SCOPE = re.compile(r"('[^'\\\n]+')\s*::")
 _IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _SPACE = re.compile(r"(?:\s+|//[^\n]*|/\*.*?\*/)+", re.S)
 # A preprocessing number (C11 6.4.8), checked afterwards by _convert_number.
@@ -106,6 +107,9 @@ def _next_token(src: str, pos: int) -> Token:
     if c == '"':
         return _string_literal(src, pos)
     if c == "'":
+        m = _FILE_SCOPE.match(src, pos)
+        if m:     # gdb's `'file.c'::name`: the quoted file is a scope name
+            return Token(TK.IDENT, pos, m.end(1) - pos, m.group(1))
         return _char_literal(src, pos)
     m = _IDENT.match(src, pos)
     if m:
