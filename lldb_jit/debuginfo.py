@@ -104,6 +104,16 @@ class TypeConverter:
         return ty
 
     def _record(self, t: lldb.SBType, key: tuple) -> CType:
+        if not (t.GetNumberOfFields() or t.GetByteSize()):
+            # only declared here (`struct S;`): another compile unit or module may
+            # define it, as LLDB's `expression` finds it
+            complete = self.find_type(_tag(t.GetName() or ""), t.GetTypeClass(),
+                                      complete=True)
+            if complete is not None:
+                return self._cached(key, self.convert(complete))
+            return ct.struct_type(Kind.UNION if t.GetTypeClass() == lldb.eTypeClassUnion
+                                  else Kind.STRUCT, _tag(t.GetName() or ""), None, 0, 1,
+                                  origin=t)   # not cached: a library may define it later
         kind = Kind.UNION if t.GetTypeClass() == lldb.eTypeClassUnion else Kind.STRUCT
         align = t.GetByteAlign() if hasattr(t, "GetByteAlign") else 8
         ty = ct.struct_type(kind, _tag(t.GetName() or ""), None, t.GetByteSize(),
@@ -137,13 +147,22 @@ class TypeConverter:
     def similar_names(self, name: str) -> list[str]:
         return []
 
-    def find_type(self, name: str, cls: int,
-                  module: lldb.SBModule | None = None) -> lldb.SBType | None:
-        """The type `name` of class `cls`, from `module` first, then any module."""
+    def find_type(self, name: str, cls: int, module: lldb.SBModule | None = None,
+                  complete: bool = False) -> lldb.SBType | None:
+        """The type `name` of class `cls`, from `module` first, then any module; with
+        `complete`, only a struct or union that has a definition."""
+        if not name:
+            return None
         for scope in ([module] if module else []) + [self.target]:
             for t in scope.FindTypes(name):
-                if t.GetTypeClass() == cls:
+                if t.GetTypeClass() == cls and (not complete or t.GetNumberOfFields()
+                                                or t.GetByteSize()):
                     return t
+        if complete:     # SBTarget.FindTypes stops at the first module that has the name
+            for m in self.target.module_iter():
+                for t in m.FindTypes(name):
+                    if t.GetTypeClass() == cls and (t.GetNumberOfFields() or t.GetByteSize()):
+                        return t
         return None
 
     def to_sbtype(self, ty: CType) -> tuple[lldb.SBType, bool]:
@@ -285,9 +304,23 @@ class FrameProvider:
         if not v.IsValid():
             return None
         address = v.GetLoadAddress()
+        if v.GetValueType() == lldb.eValueTypeVariableGlobal:
+            address = self._copy_relocated(name, address)
         if address != lldb.LLDB_INVALID_ADDRESS:
             self.addresses[name] = address
         return Symbol(name, SymKind.GLOBAL, self.types.convert(v.GetType()))
+
+    def _copy_relocated(self, name: str, address: int) -> int:
+        """A library's global that the executable uses lives in the executable: the
+        dynamic linker copied it there (a copy relocation) and every module uses that
+        copy, while debug info still gives the library's own, unused, storage."""
+        exe = self.target.GetModuleAtIndex(0)
+        symbol = exe.FindSymbol(name, lldb.eSymbolTypeData)
+        if symbol.IsValid():
+            copy = symbol.GetStartAddress().GetLoadAddress(self.target)
+            if copy != lldb.LLDB_INVALID_ADDRESS:
+                return copy
+        return address
 
     def _function(self, name: str) -> Symbol | None:
         found = list(self.target.FindFunctions(name))

@@ -336,6 +336,9 @@ class Checker:
         if local is not None:
             return A.VarRef(node.offset, node.length, local=local, ty=local.ty)
         sym = self.persistents.get(node.name) or self.provider.lookup_identifier(node.name)
+        if sym is None and node.name == "NULL":   # <stddef.h>'s, when no macro says
+            return A.Cast(node.offset, node.length, A.IntLit(node.offset, node.length, 0,
+                                                             ty=ty_int), ty=pointer_to(ty_void))
         if sym is None:
             error(node, f"use of undeclared identifier '{node.name}'"
                         + self.suggestion(node.name))
