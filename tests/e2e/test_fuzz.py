@@ -13,7 +13,15 @@ TOKENS = ["local", "data", "zero", "nowhere", "ready", "sum_data()", "divide(", 
           "locked_value", "1", "0", "-1", "2147483647", "0x7f", "1.5", "'a'", '"s"', "(", ")",
           "[", "]", "+", "-", "*", "/", "%", "<<", ">>", "&", "|", "^", "~", "!", "&&", "||",
           "==", "<", ">=", "?", ":", ",", ".", "->", "sizeof", "(int)", "(char *)",
-          "(struct nope *)", "int", "$0", "$zz", "{", "}", ";", "if", "while", "for", "return"]
+          "(struct nope *)", "int", "$0", "$zz", "{", "}", ";", "if", "while", "for", "return",
+          "nosuch_t", "(nosuch_t)", "_Atomic", "volatile", "restrict", "::", "'f.c'::",
+          "main::", "(_Atomic(int))", "NULL"]
+# type names, known and unknown, for random declarations, casts and compound literals
+TYPE_NAMES = ["int", "nosuch_t", "struct nope", "struct nope *", "_Atomic(int)",
+              "_Atomic(nosuch_t)", "volatile int *", "const char *restrict", "int[2]",
+              "int[]", "_Atomic long", "union u", "enum e", "size_t", "void", "char (*)(int)",
+              "struct nope[3]", "_Atomic(struct nope)", "int *volatile const"]
+OPERANDS = ["0", "local", "data", "zero", "1.5", '"s"', "{1, 2}", "(1)", "sum_data()", "-1"]
 
 
 def random_inputs(rng: random.Random, count: int) -> list[str]:
@@ -25,6 +33,10 @@ def random_inputs(rng: random.Random, count: int) -> list[str]:
         lambda: "+".join(["data[1]"] * rng.randint(100, 5000)),
         lambda: '"' + "y" * rng.randint(1000, 100000) + '"[3]',
         lambda: rng.choice(TOKENS) * rng.randint(1, 400),
+        lambda: f"({rng.choice(TYPE_NAMES)}){rng.choice(OPERANDS)}",
+        lambda: f"({rng.choice(TYPE_NAMES)}){{{rng.choice(OPERANDS)}}}",
+        lambda: f"{rng.choice(TYPE_NAMES)} v; sizeof v",
+        lambda: f"sizeof({rng.choice(TYPE_NAMES)}) + ({rng.choice(TYPE_NAMES)})local",
     ]
     inputs = []
     for _ in range(count):
