@@ -23,7 +23,6 @@ import struct
 from collections import OrderedDict
 from typing import Mapping
 
-from elftools.common.exceptions import ELFError, DWARFError
 from elftools.elf.elffile import ELFFile
 
 from .frontend.macros import Macro
@@ -61,8 +60,7 @@ def macros_at(path: str, address: int | None, cu_name: str, file: str,
         return EMPTY
     try:
         return reader.table(address, cu_name, file, line)
-    except (ELFError, DWARFError, DwarfMacroError, struct.error, IndexError, ValueError,
-            OSError):
+    except Exception:    # debug info we cannot read must not stop the evaluation
         return EMPTY
 
 
@@ -82,7 +80,7 @@ def _reader(path: str) -> MacroReader | None:
         cached[1].close()
     try:
         reader = MacroReader.open(path)
-    except (ELFError, DWARFError, struct.error, OSError, ValueError):
+    except Exception:    # not an ELF file we can read: no macros, and not asked again
         reader = None
     _readers[path] = (stamp, reader)
     return reader

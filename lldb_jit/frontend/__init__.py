@@ -14,7 +14,7 @@ from ..errors import CompileError
 from .ast import Block
 from .check import Checker
 from .ctype import CType
-from .macros import expand, spelling
+from .macros import expand, locate, spelling
 from .parse import parse
 from .provider import Symbol, TypeProvider
 from .tokenize import tokenize
@@ -40,11 +40,16 @@ def analyze(source: str, provider: TypeProvider) -> Program:
     """Expand macros, parse and check `source`; raises CompileError on bad input."""
     tokens = tokenize(source)
     expanded = expand(tokens, provider.macros())
-    stmts = parse(source, provider, expanded)
-    if not stmts:
-        raise CompileError(0, len(source), "empty expression")
-    checker = Checker(provider)
-    body, result_type = checker.program(stmts, source)
+    try:
+        stmts = parse(source, provider, expanded)
+        if not stmts:
+            raise CompileError(0, len(source), "empty expression")
+        checker = Checker(provider)
+        body, result_type = checker.program(stmts, source)
+    except CompileError as e:
+        if expanded is tokens:
+            raise
+        raise locate(e, tokens, expanded) from None
     return Program(source, body, result_type, checker.frame_refs, checker.externals,
                    checker.new_persistents,
                    spelling(expanded) if expanded is not tokens else None)

@@ -371,3 +371,23 @@ def _join_strings(toks: list[Token]) -> list[Token]:
                         array_of(ty_char, len(data) + 1))
         out.append(tok)
     return out
+
+
+def locate(error: CompileError, typed: list[Token], expanded: list[Token]) -> CompileError:
+    """An error of the expanded program, placed in what the user typed: kept when it
+    spans tokens the user typed (an argument, say), otherwise put under the smallest
+    macro invocation that holds it (a span mixing a body's tokens with an argument's
+    means nothing in the typed text)."""
+    own = {id(t) for t in typed}
+    starts = {t.offset for t in expanded if id(t) in own}
+    ends = {t.offset + t.length for t in expanded if id(t) in own}
+    start, end = error.offset, error.offset + error.length
+    invocations = {(t.offset, t.offset + t.length) for t in expanded
+                   if id(t) not in own and t.kind is not TK.EOF}
+    inside = [r for r in invocations if r[0] <= start < r[1]]
+    if not inside or (start in starts and end in ends):
+        return error
+    holding = [r for r in inside if end <= r[1]]
+    s, e = (min(holding, key=lambda r: r[1] - r[0]) if holding
+            else max(inside, key=lambda r: r[1] - r[0]))
+    return CompileError(s, e - s, error.message)
