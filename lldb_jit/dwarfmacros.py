@@ -173,11 +173,11 @@ class MacroReader:
             if unit.macinfo:
                 events = self._read_macinfo(unit.macro_offset, files)
             else:
-                events = self._read_macro(unit.macro_offset, unit, files, top=True)
+                events = self._read_macro(unit.macro_offset, unit, files)
             self._events[unit.offset] = events
         return events
 
-    def _read_macro(self, offset: int, unit: _Unit, files, top: bool) -> list:
+    def _read_macro(self, offset: int, unit: _Unit, files) -> list:
         data = self.macro
         r = _Bytes(data, offset, self.little)
         version = r.u16()
@@ -219,7 +219,7 @@ class MacroReader:
             elif op == IMPORT:
                 at = r.offset(offset_size)
                 if at not in self._imported:
-                    self._imported[at] = self._read_macro(at, unit, files, top=False)
+                    self._imported[at] = self._read_macro(at, unit, files)
                 events += self._imported[at]
             elif op == IMPORT_SUP:
                 r.offset(offset_size)
