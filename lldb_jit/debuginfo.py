@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import difflib
 import os
+from typing import Mapping
 
 import lldb
 
+from .dwarfmacros import macros_at
 from .errors import CompileError
 from .frontend import ctype as ct
 from .frontend.ctype import CType, Kind, Member
+from .frontend.macros import Macro
 from .frontend.parse import parse_type_name
 from .frontend.provider import Symbol, SymKind
 
@@ -245,6 +248,7 @@ class FrameProvider:
         self.indirect: dict[str, int] = {}    # GNU indirect functions: name -> resolver
         self._enumerators: dict[str, tuple[int, CType]] | None = None
         self._libraries_loaded = False
+        self._macros: Mapping[str, Macro] | None = None
 
     # -- identifiers ------------------------------------------------------------------
     def lookup_identifier(self, name: str) -> Symbol | None:
@@ -388,6 +392,11 @@ class FrameProvider:
             names += [v.GetName() for v in self.frame.GetVariables(True, True, True, True)]
         return difflib.get_close_matches(name, names, n=3) if names else []
 
+    def macros(self) -> Mapping[str, Macro]:
+        if self._macros is None:
+            self._macros = frame_macros(self.frame) if self.frame is not None else {}
+        return self._macros
+
     # -- types ------------------------------------------------------------------------
     def lookup_typedef(self, name: str) -> CType | None:
         return self.types.lookup_typedef(name, self.module)
@@ -426,6 +435,23 @@ class FrameProvider:
             self.indirect[name] = address
             return None
         return address
+
+
+def frame_macros(frame: lldb.SBFrame) -> Mapping[str, Macro]:
+    """The `#define`s in scope at the frame's line, from the DWARF of its module's
+    debug file (a `-g3` build); empty without them."""
+    entry = frame.GetLineEntry()
+    unit = frame.GetCompileUnit()
+    if not entry.IsValid() or not unit.IsValid():
+        return {}
+    module = frame.GetModule()
+    path = module.GetSymbolFileSpec().fullpath or module.GetFileSpec().fullpath
+    if not path:
+        return {}
+    address = entry.GetStartAddress().GetFileAddress()
+    return macros_at(path, None if address == lldb.LLDB_INVALID_ADDRESS else address,
+                     unit.GetFileSpec().fullpath or "", entry.GetFileSpec().fullpath or "",
+                     entry.GetLine())
 
 
 # The dynamic linker's list of loaded objects (glibc's <link.h>, LP64): DT_DEBUG in the

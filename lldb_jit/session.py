@@ -362,7 +362,7 @@ def _too_deep_is_an_error(source: str, stage, *args, **kwargs):
 def _cache_key(source: str, program, provider: FrameProvider) -> tuple:
     symbols = tuple((s.name, s.kind.value, type_name(s.type), provider.addresses.get(s.link_name))
                     for s in list(program.frame_refs) + list(program.externals))
-    return source, symbols
+    return source, program.expanded, symbols
 
 
 class _Clock:

@@ -14,8 +14,10 @@ from ..errors import CompileError
 from .ast import Block
 from .check import Checker
 from .ctype import CType
+from .macros import expand, locate, spelling
 from .parse import parse
 from .provider import Symbol, TypeProvider
+from .tokenize import tokenize
 
 
 @dataclass(slots=True, eq=False)
@@ -29,14 +31,25 @@ class Program:
     # are in frame_refs too: the session allocates their storage before the run, puts
     # the address in their slot, and keeps them for later expressions.
     new_persistents: list[Symbol] = field(default_factory=list)
+    # The tokens' spelling after macro expansion, None when no macro was used: the same
+    # text can mean another program at another stop.
+    expanded: str | None = None
 
 
 def analyze(source: str, provider: TypeProvider) -> Program:
-    """Parse and check `source`; raises CompileError on bad input."""
-    stmts = parse(source, provider)
-    if not stmts:
-        raise CompileError(0, len(source), "empty expression")
-    checker = Checker(provider)
-    body, result_type = checker.program(stmts, source)
+    """Expand macros, parse and check `source`; raises CompileError on bad input."""
+    tokens = tokenize(source)
+    expanded = expand(tokens, provider.macros())
+    try:
+        stmts = parse(source, provider, expanded)
+        if not stmts:
+            raise CompileError(0, len(source), "empty expression")
+        checker = Checker(provider)
+        body, result_type = checker.program(stmts, source)
+    except CompileError as e:
+        if expanded is tokens:
+            raise
+        raise locate(e, tokens, expanded) from None
     return Program(source, body, result_type, checker.frame_refs, checker.externals,
-                   checker.new_persistents)
+                   checker.new_persistents,
+                   spelling(expanded) if expanded is not tokens else None)

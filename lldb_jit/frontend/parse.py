@@ -66,9 +66,11 @@ UNSUPPORTED_SPECIFIERS = frozenset({"typedef", "static", "extern", "auto", "regi
                                     "__typeof__"})
 
 
-def parse(source: str, provider: TypeProvider) -> list[A.Node]:
-    """Parse a statement list (or a lone expression) into syntax nodes."""
-    return Parser(source, provider).program()
+def parse(source: str, provider: TypeProvider,
+          tokens: list[Token] | None = None) -> list[A.Node]:
+    """Parse a statement list (or a lone expression) into syntax nodes; `tokens`, when
+    given, are the source's (macros expanded)."""
+    return Parser(source, provider, tokens).program()
 
 
 def parse_type_name(source: str, provider: TypeProvider) -> CType:
@@ -81,8 +83,9 @@ def parse_type_name(source: str, provider: TypeProvider) -> CType:
 
 
 class Parser:
-    def __init__(self, source: str, provider: TypeProvider):
-        self.toks = tokenize(source)
+    def __init__(self, source: str, provider: TypeProvider,
+                 tokens: list[Token] | None = None):
+        self.toks = tokens if tokens is not None else tokenize(source)
         self.pos = 0
         self.provider = provider
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Mapping, Protocol
 
 from .ctype import CType
+from .macros import Macro
 
 
 class SymKind(enum.Enum):
@@ -53,16 +54,21 @@ class TypeProvider(Protocol):
     def similar_names(self, name: str) -> list[str]:
         """Candidate identifiers for a "did you mean" hint (may be empty)."""
 
+    def macros(self) -> Mapping[str, Macro]:
+        """The preprocessor macros in scope (empty without `-g3` debug info)."""
+
 
 class DictProvider:
     """A TypeProvider over plain dicts, for tests and for tools without LLDB."""
 
     def __init__(self, symbols: dict[str, Symbol] | None = None,
                  typedefs: dict[str, CType] | None = None,
-                 tags: dict[tuple[str, str], CType] | None = None):
+                 tags: dict[tuple[str, str], CType] | None = None,
+                 macros: dict[str, Macro] | None = None):
         self.symbols = dict(symbols or {})
         self.typedefs = dict(typedefs or {})
         self.tags = dict(tags or {})
+        self.macro_table = dict(macros or {})
 
     def lookup_identifier(self, name: str) -> Symbol | None:
         return self.symbols.get(name)
@@ -75,3 +81,6 @@ class DictProvider:
 
     def similar_names(self, name: str) -> list[str]:
         return list(self.symbols)
+
+    def macros(self) -> Mapping[str, Macro]:
+        return self.macro_table
