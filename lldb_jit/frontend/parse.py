@@ -8,8 +8,8 @@ from __future__ import annotations
 from ..errors import CompileError
 from . import ast as A
 from .ast import Op
-from .ctype import (BASIC_TYPES, CType, Kind, array_of, func_type, is_function, qualified,
-                    is_array, pointer_to, strip_typedefs)
+from .ctype import (BASIC_TYPES, CType, Kind, array_of, find_member, func_type, is_array,
+                    is_function, is_record, pointer_to, qualified, strip_typedefs, type_name)
 from .provider import TypeProvider
 from .tokenize import TK, Token, tokenize
 
@@ -585,6 +585,44 @@ class Parser:
             else:
                 return node
 
+    # offsetof = "__builtin_offsetof" "(" type-name "," ident ("." ident | "[" num "]")* ")"
+    #   (what <stddef.h>'s `offsetof` expands to)
+    def offsetof(self, start: Token) -> A.Node:
+        self.skip("(")
+        ty = self.type_name()
+        self.skip(",")
+        offset = 0
+        designator = "."
+        while True:
+            if designator == ".":
+                name = self.tok
+                if name.kind is not TK.IDENT or not is_record(ty):
+                    self.error_at(name, "expected a member of a structure or union")
+                path = find_member(ty, name.text) if strip_typedefs(ty).members else None
+                if path is None:
+                    self.error_at(name, f"no member named '{name.text}' in "
+                                        f"'{type_name(ty)}'")
+                self.pos += 1
+                offset += sum(m.offset for m in path)
+                ty = path[-1].type
+                if path[-1].bit_width:
+                    self.error_at(name, "cannot compute offset of bit-field")
+            else:
+                index = self.tok
+                if index.kind is not TK.NUM or not isinstance(index.value, int) \
+                        or not is_array(ty):
+                    self.error_at(index, "expected a constant index into an array")
+                self.pos += 1
+                self.skip("]")
+                ty = strip_typedefs(ty).base
+                offset += index.value * ty.size
+            if self.equal(".") or self.equal("["):
+                designator = self.advance().text
+            else:
+                break
+        self.skip(")")
+        return A.IntLit(*self.span_from(start.offset), offset, ty=BASIC_TYPES[Kind.ULONG])
+
     # args = "(" (assign ("," assign)*)? ")"
     def call_args(self) -> list[A.Node]:
         self.skip("(")
@@ -606,6 +644,8 @@ class Parser:
             node.offset, node.length = self.span_from(tok.offset)  # parentheses included
             return node
         self.pos += 1
+        if tok.kind is TK.IDENT and tok.text == "__builtin_offsetof" and self.equal("("):
+            return self.offsetof(tok)
         if tok.kind is TK.IDENT and self.consume("::"):
             name = self.tok
             if name.kind is not TK.IDENT:

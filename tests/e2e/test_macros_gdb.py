@@ -118,3 +118,15 @@ def test_the_lookup_per_evaluation_is_cheap(request, which):
     count, micros = re.search(r"lookup (\d+) ([\d.]+)", out).groups()
     assert (int(count) > 500) == (which == "macros_exe")   # built-ins, headers, ours
     assert float(micros) < 200, f"{micros} µs per look-up"
+
+
+def test_where_gdb_fails_jit_eval_answers(macros_exe):
+    """gdb 13 knows neither `__builtin_offsetof` (what <stddef.h>'s offsetof expands
+    to) nor compound literals ("Too many array elements")."""
+    out = [o for _, o in batch(macros_exe, [
+        "jit-eval offsetof(struct fields, field_b)", "jit-eval COUNT_ARGS(1, 2, 3)",
+        "jit-eval NULL", "jit-eval offsetof(struct fields, nope)"], stop_at="break here first")]
+    assert parse_result(out[0]) == ("unsigned long", "4")
+    assert parse_result(out[1]) == ("unsigned long", "3")
+    assert parse_result(out[2]) == ("void *", "0x0000000000000000")
+    assert "no member named 'nope' in 'struct fields'" in out[3]

@@ -1,6 +1,7 @@
 /* Macros for jit-eval to expand, as gdb's `print` does: built with -g3. */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "macros.h"
