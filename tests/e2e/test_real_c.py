@@ -177,3 +177,17 @@ def test_optimized_code(tmp_path):
     assert "only inlined" in out["jit-eval square(3)"]
     assert "internal error" not in "".join(out.values())
     assert parse_result(out["jit-eval b + 1"]) == ("int", "2")
+
+
+def test_the_same_on_aarch64_under_qemu(tmp_path):
+    """_Atomic (ldar/stlr), volatile, compound literals, statics and the rest on the
+    other CPU, through qemu's gdb stub."""
+    from lldbrun import stub
+    exe = tmp_path / "realc"
+    subprocess.run(["aarch64-linux-gnu-gcc", "-g", "-O0", "-static", "-o", str(exe),
+                    str(PROGRAMS / "realc.c"), str(PROGRAMS / "realc_other.c")], check=True)
+    with stub("qemu-aarch64", exe) as (connect, _):
+        out = dict(batch(exe, [f"jit-eval {e}" for e, _ in EXPECTED], connect=connect,
+                         source="realc.c"))
+    got = {e: parse_result(out[f"jit-eval {e}"]) for e, _ in EXPECTED}
+    assert got == dict(EXPECTED)
