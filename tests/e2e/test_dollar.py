@@ -114,3 +114,16 @@ def test_results_survive_stops_and_a_new_run(values_exe):
     assert after[5] == ("int", "82")
     assert after[6] == ("int", "42") and after[7] == ("int", "82")
     assert [name for *_, name in got[13:]][:6] == [f"${i}" for i in range(9, 15)]
+
+
+def test_a_result_whose_old_address_is_taken_gets_new_memory(values_exe):
+    take = ("script a = lldb.target.FindExpressionVariableForLanguage('$0', "
+            "lldb.eLanguageTypeC).GetLoadAddress() & ~4095; lldb.debugger.HandleCommand("
+            "'expression -- (long)mmap((void *)%d, 4096, 3, 0x100022, -1, 0) == %d' % (a, a))")
+    got = run(values_exe, ["jit-eval counter + 1", "jit-eval origin", "process kill", "run",
+                           take,                  # the program maps the page first
+                           "jit-eval $0 + 1", "jit-eval $1.y", "jit-eval $0 = 7",
+                           "jit-eval $0 * 2"])
+    assert "(bool) $2 = true" in got[4][1]
+    assert [res for _, _, res, _ in got[5:]] == [("int", "43"), ("double", "4.5"),
+                                                  ("int", "7"), ("int", "14")]
