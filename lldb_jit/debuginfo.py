@@ -243,6 +243,7 @@ class FrameProvider:
         self.types = converter
         self.persistent = persistent      # name -> PersistentVar (see session.py)
         self.expression_vars: dict[str, lldb.SBValue] = {}   # LLDB's own `$` names used
+        self.expression_refs: dict[str, int] = {}    # those that are C++ references: where to
         self.locals: dict[str, lldb.SBValue] = {}
         self.registers: dict[str, str] = {}   # `$name` -> the register's own name
         self.addresses: dict[str, int] = {}   # link name -> load address (from debug info)
@@ -282,6 +283,10 @@ class FrameProvider:
         theirs = self.target.FindExpressionVariableForLanguage(name, lldb.eLanguageTypeC)
         known = theirs.IsValid() and theirs.GetError().Success()   # else "no variable $x"
         if known and (ours is None or theirs.GetLoadAddress() != ours.lldb_address):
+            if theirs.GetType().IsReferenceType():   # `int &$r = x`: x itself, in place
+                theirs = theirs.Dereference()
+                if theirs.GetLoadAddress() != lldb.LLDB_INVALID_ADDRESS:
+                    self.expression_refs[name] = theirs.GetLoadAddress()
             self.expression_vars[name] = theirs
             return Symbol(name, SymKind.PERSISTENT, self.types.convert(theirs.GetType()))
         return Symbol(name, SymKind.PERSISTENT, ours.type) if ours is not None else None

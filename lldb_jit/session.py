@@ -287,7 +287,9 @@ class Session:
         ptr = self.target.GetAddressByteSize()
         slots, copies = [], []
         for sym in program.frame_refs:
-            if sym.kind is SymKind.PERSISTENT and sym.name in provider.expression_vars:
+            if sym.kind is SymKind.PERSISTENT and sym.name in provider.expression_refs:
+                slots.append(provider.expression_refs[sym.name])
+            elif sym.kind is SymKind.PERSISTENT and sym.name in provider.expression_vars:
                 value = provider.expression_vars[sym.name]   # in LLDB's memory: a copy
                 copies.append(self._copy_of(value, scope, value))
                 slots.append(copies[-1].address)
@@ -314,8 +316,7 @@ class Session:
         return b"".join(s.to_bytes(ptr, order) for s in slots), copies
 
     def _copy_of(self, value: lldb.SBValue, scope: Scope, home) -> _Copy:
-        data = value.GetData()
-        raw = bytes(data.ReadRawData(lldb.SBError(), 0, data.GetByteSize()) or b"")
+        raw = _bytes_of(value)
         if not value.IsValid() or len(raw) != value.GetByteSize():
             raise ExecError(f"cannot read the value of '{value.GetName()}'")
         address = scope.allocate(max(len(raw), 1), 16, "rw")

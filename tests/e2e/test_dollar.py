@@ -127,3 +127,24 @@ def test_a_result_whose_old_address_is_taken_gets_new_memory(values_exe):
     assert "(bool) $2 = true" in got[4][1]
     assert [res for _, _, res, _ in got[5:]] == [("int", "43"), ("double", "4.5"),
                                                   ("int", "7"), ("int", "14")]
+
+
+def test_expression_results_of_every_kind(values_exe):
+    got = run(values_exe, [
+        "expression true", "jit-eval $0 + 1",                       # $0 $1
+        "expression (char)65", "jit-eval $2",                       # $2 $3
+        "expression 1.5f", "jit-eval $4 * 2",                       # $4 $5
+        "expression larr", "jit-eval $6[1] + sizeof $6",            # $6 $7
+        "expression -- points", "jit-eval $8[2].y",                 # $8 $9
+        "expression favourite", "jit-eval $10 == BLUE",             # $10 $11
+        "expression int &$r = counter", "jit-eval $r",              # a C++ reference: counter
+        "jit-eval $r = 12", "expression counter"])
+    values = [res for _, _, res, _ in got]
+    assert values[1] == ("int", "2")
+    assert values[3] == ("char", "'A'")
+    assert values[5] == ("float", "3")
+    assert values[7] == ("unsigned long", "24")
+    assert values[9] == ("double", "3.5")
+    assert values[11] == ("int", "1")
+    assert values[13] == ("int", "41")
+    assert values[14] == ("int", "12") and values[15] == ("int", "12")
