@@ -19,7 +19,8 @@ Syntax: jit-eval [OPTIONS] -- EXPR
         jit-eval EXPR            (when there are no options)
 
 The result prints like `expression` prints it and is kept as $0, $1, ...
-which later expressions can use.
+which later expressions can use: one numbering with `expression`, whose
+results and $variables jit-eval reads too (and `expression` reads its results).
 
 Options:
   -t, --timeout SECONDS  interrupt the evaluation after SECONDS (default 1; 0 = none);

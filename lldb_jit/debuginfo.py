@@ -242,6 +242,8 @@ class FrameProvider:
         self.module = self.frame.GetModule() if self.frame else None
         self.types = converter
         self.persistent = persistent      # name -> PersistentVar (see session.py)
+        self.expression_vars: dict[str, lldb.SBValue] = {}   # LLDB's own `$` names used
+        self.expression_refs: dict[str, int] = {}    # those that are C++ references: where to
         self.locals: dict[str, lldb.SBValue] = {}
         self.registers: dict[str, str] = {}   # `$name` -> the register's own name
         self.addresses: dict[str, int] = {}   # link name -> load address (from debug info)
@@ -253,10 +255,7 @@ class FrameProvider:
     # -- identifiers ------------------------------------------------------------------
     def lookup_identifier(self, name: str) -> Symbol | None:
         if name.startswith("$"):
-            var = self.persistent.get(name)
-            if var is not None:
-                return Symbol(name, SymKind.PERSISTENT, var.type)
-            return self._register(name)
+            return self._persistent(name) or self._register(name)
         found = (self._local(name) or self._global(name) or self._function(name)
                  or self._enumerator(name))
         if found is None and self._load_libraries():
@@ -273,6 +272,24 @@ class FrameProvider:
             self._enumerators = None
             return True
         return False
+
+    def _persistent(self, name: str) -> Symbol | None:
+        """`$0`, `$name`: one namespace with LLDB's `expression`. Our results are LLDB's
+        persistent variables too, referring to our memory in the debuggee; the others
+        LLDB holds (made by `expression`) are in LLDB's memory and are read from a
+        copy. LLDB's wins over one of ours of the same name that is not it, as
+        `expression` sees only LLDB's."""
+        ours = self.persistent.get(name)
+        theirs = self.target.FindExpressionVariableForLanguage(name, lldb.eLanguageTypeC)
+        known = theirs.IsValid() and theirs.GetError().Success()   # else "no variable $x"
+        if known and (ours is None or theirs.GetLoadAddress() != ours.lldb_address):
+            if theirs.GetType().IsReferenceType():   # `int &$r = x`: x itself, in place
+                theirs = theirs.Dereference()
+                if theirs.GetLoadAddress() != lldb.LLDB_INVALID_ADDRESS:
+                    self.expression_refs[name] = theirs.GetLoadAddress()
+            self.expression_vars[name] = theirs
+            return Symbol(name, SymKind.PERSISTENT, self.types.convert(theirs.GetType()))
+        return Symbol(name, SymKind.PERSISTENT, ours.type) if ours is not None else None
 
     def _register(self, name: str) -> Symbol | None:
         """`$pc`, `$sp`, `$rax`...: unsigned integers of the register's size, as LLDB

@@ -145,6 +145,7 @@ class ProcessMemory:
 # Linux's values, the same on x86-64, AArch64 and RISC-V.
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 MAP_PRIVATE, MAP_ANONYMOUS = 0x02, 0x20
+MAP_FIXED_NOREPLACE = 0x100000    # Linux 4.17+; older kernels take the address as a hint
 PROTECTION = {"rx": PROT_READ | PROT_EXEC, "rw": PROT_READ | PROT_WRITE}
 
 
@@ -175,6 +176,19 @@ class SyscallPages(ProcessMemory):
             self.system_call("mprotect", address, size, PROTECTION["rx"])
             self._rx.append((address, address + size))
         return address
+
+    def map_fixed(self, address: int, size: int) -> bool:
+        """Read-write pages at exactly `address` (page-aligned), unless something is
+        mapped there already: whether they were."""
+        try:
+            got = self.system_call("mmap", address, size, PROT_READ | PROT_WRITE,
+                                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0)
+        except ExecError:       # EEXIST: the address is taken
+            return False
+        if got != address:      # a kernel without MAP_FIXED_NOREPLACE put them elsewhere
+            self.system_call("munmap", got, size)
+            return False
+        return True
 
     def write(self, address: int, data: bytes) -> None:
         end = address + len(data)

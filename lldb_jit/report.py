@@ -1,5 +1,7 @@
 """The report step: the result, where the code stored it in debuggee memory, becomes an
-SBValue of its C type, so LLDB's own formatters print it as `expression` would."""
+SBValue of its C type, so LLDB's own formatters print it as `expression` would, and one
+of LLDB's own persistent `$N` variables, so `expression` and `jit-eval` share one
+numbering and each reads the other's results."""
 from __future__ import annotations
 
 import re
@@ -15,6 +17,20 @@ def result_value(target: lldb.SBTarget, name: str, address: int,
     if not value.IsValid():
         raise ExecError(f"cannot make a value of type '{sbtype.GetName()}' at {address:#x}")
     return value
+
+
+def persistent_result(target: lldb.SBTarget, address: int,
+                      sbtype: lldb.SBType) -> lldb.SBValue:
+    """The result at `address` made one of LLDB's persistent variables by
+    `SBValue.Persist()`: named by the counter `expression` uses ($0, $1...), so a name
+    never means two things, and kept as a reference to the debuggee memory, so
+    `expression $N` reads (and assigns) what our code reads through the argument
+    block. (Persisting a value made from data would leave LLDB a reference to
+    LLDB's own memory, which `expression` then reads as if it were the debuggee's.)"""
+    kept = result_value(target, "$result", address, sbtype).Persist()
+    if not kept.IsValid() or not (kept.GetName() or "").startswith("$"):
+        raise ExecError("LLDB could not keep the result as a persistent $ variable")
+    return kept
 
 
 def describe(value: lldb.SBValue, spelling: str | None = None,

@@ -24,8 +24,8 @@ from .frontend.provider import SymKind
 from .frontend.tokenize import TK, tokenize
 from .irgen import ENTRY, gen_module, resolver_module
 from .link import link
-from .memory import Heap, Scope, SyscallPages, load
-from .report import describe, result_value
+from .memory import PAGE, Heap, Scope, SyscallPages, align_up, load
+from .report import describe, persistent_result
 from .targets import for_triple
 
 CODE_CACHE_SIZE = 64
@@ -37,6 +37,14 @@ class PersistentVar:
     name: str
     type: CType
     address: int
+    lldb_address: int | None = None   # a `$N` result: where LLDB's variable refers to
+
+
+@dataclass
+class _Result:
+    """One of our `$N` results and the bytes it was printed with."""
+    var: PersistentVar
+    data: bytes
 
 
 @dataclass
@@ -80,8 +88,9 @@ class Session:
         self.pages = SyscallPages(process, self.abi)
         self.heap = Heap(self.pages)
         self.types = TypeConverter(target)
-        self.persistent: dict[str, PersistentVar] = {}
-        self.next_result = 0
+        self.persistent: dict[str, PersistentVar] = {}   # ours, in this process's memory
+        self._results = _results.setdefault(target.GetGloballyUniqueID(), {})
+        self._earlier = list(self._results.values())   # of processes gone: see _carry_over
         self._trampoline: int | None = None
         self._code: OrderedDict[tuple, _Code] = OrderedDict()
         self._pinned: dict[tuple, _Code] = {}
@@ -141,6 +150,8 @@ class Session:
         thread = frame.GetThread()    # the frame object goes stale once the code runs
         thread_id = thread.GetThreadID()
         self.pages.thread = thread    # system calls for memory run on this thread
+        if self._earlier:
+            self._carry_over()
         dumps: list[tuple[str, str]] = []
         provider = FrameProvider(self.target, frame, self.types, self.persistent)
         program = _too_deep_is_an_error(source, analyze, source, provider)
@@ -173,8 +184,14 @@ class Session:
                 self._suspended[thread_id] = (e.suspended, list(scope.blocks))
                 scope.blocks.clear()
                 raise
-            if self._write_back(thread, copies):
+            changed, dropped = self._write_back(thread, copies)
+            if changed:
                 self._stop = None               # registers changed: nothing cached holds
+            if dropped:
+                raise ExecError(f"'{dropped[0]}' is a persistent variable of LLDB's "
+                                "`expression`, a constant in LLDB's memory: jit-eval reads a "
+                                "copy and cannot change it (the expression ran; its change to "
+                                "the copy was dropped)")
             for var in new_vars.values():
                 scope.keep(var.address)
                 self.persistent[var.name] = var
@@ -270,7 +287,13 @@ class Session:
         ptr = self.target.GetAddressByteSize()
         slots, copies = [], []
         for sym in program.frame_refs:
-            if sym.kind is SymKind.PERSISTENT:
+            if sym.kind is SymKind.PERSISTENT and sym.name in provider.expression_refs:
+                slots.append(provider.expression_refs[sym.name])
+            elif sym.kind is SymKind.PERSISTENT and sym.name in provider.expression_vars:
+                value = provider.expression_vars[sym.name]   # in LLDB's memory: a copy
+                copies.append(self._copy_of(value, scope, value))
+                slots.append(copies[-1].address)
+            elif sym.kind is SymKind.PERSISTENT:
                 var = new_vars.get(sym.name) or self.persistent[sym.name]
                 slots.append(var.address)
             elif sym.kind is SymKind.REGISTER:
@@ -293,23 +316,28 @@ class Session:
         return b"".join(s.to_bytes(ptr, order) for s in slots), copies
 
     def _copy_of(self, value: lldb.SBValue, scope: Scope, home) -> _Copy:
-        data = value.GetData()
-        raw = bytes(data.ReadRawData(lldb.SBError(), 0, data.GetByteSize()) or b"")
+        raw = _bytes_of(value)
         if not value.IsValid() or len(raw) != value.GetByteSize():
             raise ExecError(f"cannot read the value of '{value.GetName()}'")
         address = scope.allocate(max(len(raw), 1), 16, "rw")
         self.heap.write(address, raw)
         return _Copy(home, address, raw)
 
-    def _write_back(self, thread: lldb.SBThread, copies: list[_Copy]) -> bool:
-        """Put what the code wrote into copies back where they came from."""
-        changed = False
+    def _write_back(self, thread: lldb.SBThread,
+                    copies: list[_Copy]) -> tuple[bool, list[str]]:
+        """Put what the code wrote into copies back where they came from: whether
+        anything was, and the names of LLDB's persistent variables the code changed
+        (LLDB keeps them as constants the SB API refuses to change)."""
+        changed, dropped = False, []
         for copy in copies:
             now = self.heap.read(copy.address, len(copy.original))
             if now == copy.original:
                 continue
             if isinstance(copy.home, tuple):    # (frame index, register name)
                 target = thread.GetFrameAtIndex(copy.home[0]).FindRegister(copy.home[1])
+            elif copy.home.GetValueType() == lldb.eValueTypeConstResult:
+                dropped.append(copy.home.GetName())
+                continue
             else:
                 target = copy.home
             data = lldb.SBData()
@@ -319,19 +347,67 @@ class Session:
             if not target.SetData(data, error) or error.Fail():
                 raise ExecError(f"cannot write back '{target.GetName()}': {error.GetCString()}")
             changed = True
-        return changed
+        return changed, dropped
 
     def _keep_result(self, ty: CType, address: int, scope: Scope,
                      thread: lldb.SBThread) -> str:
-        name = f"${self.next_result}"
+        """The result stays where the code wrote it and becomes LLDB's next `$N`."""
         sbtype, exact = self.types.to_sbtype(ty)
-        value = result_value(self.target, name, address, sbtype)
-        text = describe(value, None if exact else type_name(ty),
-                        thread.GetSelectedFrame().GuessLanguage())
+        value = persistent_result(self.target, address, sbtype)
         scope.keep(address)
-        self.persistent[name] = PersistentVar(name, ty, address)
-        self.next_result += 1
-        return text
+        var = PersistentVar(value.GetName(), ty, address, lldb_address=address)
+        self.persistent[var.name] = var
+        self._results[var.name] = _Result(var, _bytes_of(value))
+        return describe(value, None if exact else type_name(ty),
+                        thread.GetSelectedFrame().GuessLanguage())
+
+    def _carry_over(self) -> None:
+        """Our results from this target's earlier processes. LLDB keeps each as a
+        reference to the address it had, and `expression $N` reads that address in this
+        process too: so each goes back there, holding the value it was printed with (as
+        LLDB's own results keep theirs), and is ours again. Where this process already
+        has something at that address, the result gets new memory: jit-eval reads it
+        right, `expression` cannot (no SB call moves or drops a persistent variable)."""
+        earlier = self._earlier
+        pages = sorted({page for r in earlier
+                        for page in _pages_of(r.var.lldb_address, len(r.data))})
+        mapped = set()
+        for first, end in _runs(pages):
+            if self.pages.map_fixed(first, end - first):
+                mapped.update(range(first, end, PAGE))
+            else:
+                mapped.update(p for p in range(first, end, PAGE) if self.pages.map_fixed(p, PAGE))
+        for result in earlier:
+            old = result.var
+            address = old.lldb_address
+            if not set(_pages_of(address, len(result.data))) <= mapped:
+                address = self.heap.allocate(max(len(result.data), 1), max(old.type.align, 1),
+                                             "rw")
+            self.heap.write(address, result.data)
+            self.persistent[old.name] = PersistentVar(old.name, old.type, address,
+                                                      old.lldb_address)
+        self._earlier = []
+
+
+def _bytes_of(value: lldb.SBValue) -> bytes:
+    data = value.GetData()
+    size = data.GetByteSize()
+    return bytes(data.ReadRawData(lldb.SBError(), 0, size) or b"") if size else b""
+
+
+def _pages_of(address: int, size: int) -> range:
+    return range(address & ~(PAGE - 1), align_up(address + max(size, 1), PAGE), PAGE)
+
+
+def _runs(pages: list[int]) -> list[tuple[int, int]]:
+    """Sorted page addresses as [start, end) runs of consecutive pages."""
+    runs: list[list[int]] = []
+    for page in pages:
+        if runs and runs[-1][1] == page:
+            runs[-1][1] = page + PAGE
+        else:
+            runs.append([page, page + PAGE])
+    return [(start, end) for start, end in runs]
 
 
 def _memory_address(value: lldb.SBValue) -> int | None:
@@ -377,6 +453,7 @@ class _Clock:
 
 
 _sessions: dict[int, Session] = {}
+_results: dict[int, dict[str, _Result]] = {}   # target's unique id -> our `$N` results
 
 
 def session_for(target: lldb.SBTarget, process: lldb.SBProcess) -> Session:

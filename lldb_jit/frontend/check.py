@@ -122,6 +122,8 @@ class Checker:
                         "level")
         if node.name in self.persistents or self.provider.lookup_identifier(node.name):
             error(node, f"redefinition of '{node.name}'")
+        if node.name[1:2].isdigit():    # LLDB's counter may hand this name out later
+            error(node, f"'{node.name}': names $0, $1... are reserved for results")
         sym = Symbol(node.name, SymKind.PERSISTENT, node.decl_ty)
         target = A.VarRef(node.offset, node.length, sym=sym, slot=self.reference(sym),
                           ty=sym.type)

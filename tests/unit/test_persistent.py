@@ -62,6 +62,7 @@ def test_assigning_results_and_persistents(runner, world):
 
 @pytest.mark.parametrize("src,offset,length,message", [
     ("int $0 = 1;", 4, 6, "redefinition of '$0'"),
+    ("int $7 = 1;", 4, 6, "'$7': names $0, $1... are reserved for results"),
     ("int $n = 1; int $n = 2;", 16, 6, "redefinition of '$n'"),
     ("{ int $n = 1; }", 6, 6, "persistent variable '$n' must be declared at the top level"),
     ("int $n = st;", 9, 2, "initializing 'int' with an expression of incompatible type "
