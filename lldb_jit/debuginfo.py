@@ -406,7 +406,8 @@ class FrameProvider:
     def similar_names(self, name: str) -> list[str]:
         names = list(self.persistent)
         if self.frame is not None:
-            names += [v.GetName() for v in self.frame.GetVariables(True, True, True, True)]
+            names += [v.GetName() for v in self.frame.GetVariables(True, True, True, True)
+                      if v.GetName()]     # debug info LLDB cannot read has unnamed ones
         return difflib.get_close_matches(name, names, n=3) if names else []
 
     def macros(self) -> Mapping[str, Macro]:
