@@ -50,6 +50,7 @@ class TypeConverter:
     def __init__(self, target: lldb.SBTarget):
         self.target = target
         self._cache: dict[tuple, CType] = {}
+        self._enumerators: dict[tuple, dict] = {}
 
     def convert(self, t: lldb.SBType) -> CType:
         key = (t.GetTypeClass(), t.GetName(), t.GetByteSize())
@@ -63,6 +64,9 @@ class TypeConverter:
         name = t.GetName() or ""
         quals = _qualifiers(name, cls)
         if any(quals.values()):
+            if cls == lldb.eTypeClassPointer:   # GetUnqualifiedType would strip the
+                plain = ct.pointer_to(self.convert(t.GetPointeeType()))  # pointee's too
+                return self._cached(key, ct.qualified(plain, **quals, origin=t))
             plain = t.GetUnqualifiedType()
             if plain.GetName() != name:
                 return self._cached(key, ct.qualified(self.convert(plain), **quals,
@@ -133,6 +137,18 @@ class TypeConverter:
             ty.members = members
         return ty
 
+    def enumerators(self, module: lldb.SBModule) -> dict[str, tuple[int, lldb.SBType]]:
+        """Every enumerator a module's debug info declares, by name: read once per
+        module (a big program's table takes a second to build)."""
+        key = (str(module.GetFileSpec()), module.GetUUIDString())
+        table = self._enumerators.get(key)
+        if table is None:
+            table = self._enumerators[key] = {}
+            for t in module.GetTypes(lldb.eTypeClassEnumeration):
+                for m in t.GetEnumMembers():
+                    table.setdefault(m.GetName(), (m.GetValueAsSigned(), t))
+        return table
+
     # -- a TypeProvider of types alone (for the type names inside LLDB's spellings) ----
     def lookup_typedef(self, name: str, module: lldb.SBModule | None = None) -> CType | None:
         t = self.find_type(name, lldb.eTypeClassTypedef, module)
@@ -178,9 +194,9 @@ class TypeConverter:
         if ty.kind is Kind.PTR:
             base, exact = self.to_sbtype(ty.base)
             return base.GetPointerType(), exact and not (ty.is_const or ty.is_volatile)
-        if ty.kind is Kind.ARRAY:
+        if ty.kind is Kind.ARRAY:    # GetArrayType spells a typedef'd element's target
             base, exact = self.to_sbtype(ty.base)
-            return base.GetArrayType(max(ty.length, 0)), exact
+            return base.GetArrayType(max(ty.length, 0)), exact and not _names_typedef(ty.base)
         exact = not (ty.is_const or ty.is_volatile or ty.is_atomic)
         if ty.kind is Kind.BOOL:
             named = self.target.FindFirstType("_Bool")
@@ -211,11 +227,19 @@ def _block_statics(block: lldb.SBBlock, target: lldb.SBTarget) -> list[lldb.SBVa
     return found
 
 
+def _names_typedef(ty: CType) -> bool:
+    while ty.kind in (Kind.PTR, Kind.ARRAY):
+        ty = ty.base
+    return ty.kind is Kind.TYPEDEF
+
+
 def _qualifiers(name: str, cls: int) -> dict:
     """The top-level qualifiers in LLDB's spelling of a type: leading words (`const
     volatile int`), or after the last `*` for a pointer (`char *const`, since `const
     char *` is a pointer to const)."""
-    if cls == lldb.eTypeClassPointer:
+    if cls in (lldb.eTypeClassArray, lldb.eTypeClassFunction):
+        words = []      # `const char *[13]`: the qualifier is the element's
+    elif cls == lldb.eTypeClassPointer:
         words = name.rsplit("*", 1)[-1].split()
     else:
         words = name.split()
@@ -248,7 +272,6 @@ class FrameProvider:
         self.registers: dict[str, str] = {}   # `$name` -> the register's own name
         self.addresses: dict[str, int] = {}   # link name -> load address (from debug info)
         self.indirect: dict[str, int] = {}    # GNU indirect functions: name -> resolver
-        self._enumerators: dict[str, tuple[int, CType]] | None = None
         self._libraries_loaded = False
         self._macros: Mapping[str, Macro] | None = None
 
@@ -269,7 +292,6 @@ class FrameProvider:
             return False
         self._libraries_loaded = True
         if load_shared_libraries(self.target):
-            self._enumerators = None
             return True
         return False
 
@@ -365,19 +387,14 @@ class FrameProvider:
                                                        has_proto=False))
 
     def _enumerator(self, name: str) -> Symbol | None:
-        if self._enumerators is None:
-            self._enumerators = {}
-            modules = [self.module] if self.module else []
-            modules += [m for m in self.target.module_iter() if m != self.module]
-            for module in modules:
-                for t in module.GetTypes(lldb.eTypeClassEnumeration):
-                    for m in t.GetEnumMembers():
-                        self._enumerators.setdefault(m.GetName(), (m.GetValueAsSigned(), t))
-        found = self._enumerators.get(name)
-        if found is None:
-            return None
-        value, t = found
-        return Symbol(name, SymKind.ENUM_CONST, self.types.convert(t), value=value)
+        modules = [self.module] if self.module else []
+        modules += [m for m in self.target.module_iter() if m != self.module]
+        for module in modules:
+            found = self.types.enumerators(module).get(name)
+            if found is not None:
+                value, t = found
+                return Symbol(name, SymKind.ENUM_CONST, self.types.convert(t), value=value)
+        return None
 
     def lookup_scoped(self, scope: str, name: str) -> Symbol | None:
         """gdb's `function::name` (a static of that function) and `'file.c'::name` (a

@@ -64,9 +64,6 @@ STYLE_UCS1 = "LLDB does not print a uint8_t * (Py_UCS1 *) as a string, gdb does"
 
 # -- what jit-eval lacks today (strict xfails: a fix flips them) -------------------------
 TLS = "TLS: a thread-local variable is an undefined symbol (errno, tcache, __libc_tsd_*)"
-CONST_PTR = ("a `T *const` loses the pointee's const: SBType.GetUnqualifiedType strips "
-             "qualifiers all the way down (debuginfo.TypeConverter._convert)")
-ARRAY_TYPEDEF = "an array of typedef'd elements prints the typedef's target (_object *[3])"
 DECLARATION = ("a variable whose DWARF is a declaration only (defined in assembly, or an "
                "alias) is 'undeclared': gdb uses the declaration's type at the ELF symbol")
 DWZ = "readelf's debug info is DWZ-compressed and LLDB 23 cannot resolve it (see LLDB_DWZ)"
@@ -187,7 +184,6 @@ CPYTHON = Corpus(
     },
     xfail={
         "errno": TLS,
-        f"*(PyObject *(*)[3]){L}->ob_item": ARRAY_TYPEDEF,
     },
     errors={
         "Py_TYPE(obj)": r"'Py_TYPE' is not available here: the function is only inlined",
@@ -266,7 +262,6 @@ GLIBC = Corpus(
         "*__ctype_b_loc() == __libc_tsd_CTYPE_B": TLS,
         "program_invocation_short_name": DECLARATION,
         "_r_debug_extended.base.r_state": DECLARATION,
-        "_nl_C_locobj.__names[0]": CONST_PTR,
     },
     errors={
         "errno == ENOENT": r"undeclared identifier 'ENOENT'",
