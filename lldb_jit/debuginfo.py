@@ -283,7 +283,19 @@ class FrameProvider:
                  or self._enumerator(name))
         if found is None and self._load_libraries():
             return self.lookup_identifier(name)
-        return found
+        return found or self._data_symbol(name)
+
+    def _data_symbol(self, name: str) -> Symbol | None:
+        """A data symbol debug info does not describe (defined in assembly, an alias,
+        a library without debug info): its address, and a type only a cast can give."""
+        for context in self.target.FindSymbols(name):
+            symbol = context.GetSymbol()
+            address = symbol.GetStartAddress().GetLoadAddress(self.target)
+            if symbol.GetType() == lldb.eSymbolTypeData and \
+                    address != lldb.LLDB_INVALID_ADDRESS:
+                self.addresses[name] = self._copy_relocated(name, address)
+                return Symbol(name, SymKind.GLOBAL, ct.no_debug_info_data(symbol.GetSize()))
+        return None
 
     def _load_libraries(self) -> bool:
         """Once per evaluation, on a miss: whether shared libraries LLDB did not know

@@ -11,7 +11,7 @@ from .ast import Op
 from .ctype import (RANK, CType, Kind, find_member, is_arithmetic, is_array, is_flonum,
                     is_function, is_integer, is_pointer, is_record, is_scalar, is_unsigned,
                     is_void, func_type, pointer_to, array_of, const_of, member_names, same_type,
-                    strip_typedefs, ty_double, ty_float, unqualified,
+                    strip_typedefs, ty_double, ty_float, unqualified, is_no_debug_info,
                     ty_int, ty_ldouble, ty_long, ty_uint, ty_ulong, ty_ullong, ty_void)
 from .diag import (ASSIGNING, INITIALIZING, PASSING, RETURNING, describe, did_you_mean,
                    error)
@@ -38,6 +38,7 @@ class Checker:
         self.new_persistents: list[Symbol] = []
         self.returns: list[A.Return] = []
         self.unevaluated_depth = 0    # inside `sizeof`: nothing is read
+        self.no_debug_info_ok = False # the operand of a cast or `&`: see no_debug_info()
 
     # --- program and statements -------------------------------------------------------
 
@@ -344,6 +345,8 @@ class Checker:
         if sym is None:
             error(node, f"use of undeclared identifier '{node.name}'"
                         + self.suggestion(node.name))
+        if is_no_debug_info(sym.type) and not self.no_debug_info_ok:
+            error(node, f"'{node.name}' has unknown type; cast it to its declared type")
         if sym.unavailable and not self.unevaluated_depth:
             error(node, f"'{node.name}' is not available here: {sym.unavailable}")
         if sym.kind is SymKind.ENUM_CONST:
@@ -405,6 +408,9 @@ class Checker:
         return A.Unary(node.offset, node.length, Op.DEREF, operand, ty=base)
 
     def address_of(self, node: A.Unary) -> A.Node:
+        ref = self.no_debug_info(node.operand)
+        if ref is not None:
+            return A.Unary(node.offset, node.length, Op.ADDR, ref, ty=pointer_to(ty_void))
         operand = self.expr(node.operand)
         if bit_width(operand):
             error(node, "address of bit-field requested")
@@ -436,7 +442,24 @@ class Checker:
                         f"{describe(ty)}")
         return A.IntLit(node.offset, node.length, t.size, ty=ty_ulong)
 
+    def no_debug_info(self, operand: A.Node) -> A.VarRef | None:
+        """A data symbol without debug info, named alone under a cast or `&`."""
+        if not isinstance(operand, A.Ident) or operand.scope:
+            return None
+        self.no_debug_info_ok = True
+        try:
+            ref = self.expr(operand)
+        finally:
+            self.no_debug_info_ok = False
+        return ref if isinstance(ref, A.VarRef) and is_no_debug_info(ref.ty) else None
+
     def expr_TypeCast(self, node: A.TypeCast) -> A.Node:
+        ref = self.no_debug_info(node.operand)
+        if ref is not None:       # `(char *)name`: the object at the symbol, of that type
+            if is_void(node.to) or is_function(node.to):
+                error(node, f"cannot read a value of type {describe(node.to)}")
+            ref.ty = node.to
+            return ref
         to = unqualified(node.to)     # a cast's value is unqualified (C11 6.5.4p5)
         if isinstance(node.operand, A.Call):
             operand = self.call(node.operand, cast_to=to)

@@ -156,6 +156,19 @@ def opaque_type(name: str, size: int, align: int, origin: object = None) -> CTyp
     return CType(Kind.OPAQUE, size, align, name=name, members=[], origin=origin)
 
 
+NO_DEBUG_INFO = "<data variable, no debug info>"
+
+
+def no_debug_info_data(size: int) -> CType:
+    """The type of a data symbol that debug info does not describe (gdb's name for
+    it): usable only through a cast that says what it is, or by address."""
+    return opaque_type(NO_DEBUG_INFO, size, 1)
+
+
+def is_no_debug_info(ty: CType) -> bool:
+    return ty.kind is Kind.OPAQUE and ty.name == NO_DEBUG_INFO
+
+
 def const_of(ty: CType) -> CType:
     return qualified(ty, const=True)
 

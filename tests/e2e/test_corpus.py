@@ -65,7 +65,9 @@ STYLE_UCS1 = "LLDB does not print a uint8_t * (Py_UCS1 *) as a string, gdb does"
 # -- what jit-eval lacks today (strict xfails: a fix flips them) -------------------------
 TLS = "TLS: a thread-local variable is an undefined symbol (errno, tcache, __libc_tsd_*)"
 DECLARATION = ("a variable whose DWARF is a declaration only (defined in assembly, or an "
-               "alias) is 'undeclared': gdb uses the declaration's type at the ELF symbol")
+               "alias): gdb uses the declaration's type at the ELF symbol; LLDB's SB API does "
+               "not show the declaration, so jit-eval says \"has unknown type; cast it\" and "
+               "reads it through a cast, as gdb does for symbols without debug info")
 DWZ = "readelf's debug info is DWZ-compressed and LLDB 23 cannot resolve it (see LLDB_DWZ)"
 
 # Integer typedefs gdb spells away (`-x` of a Py_ssize_t is `long` to gdb): the same C type.
@@ -232,6 +234,9 @@ GLIBC = Corpus(
         f"{NS0}->l_type", f"{NS0}->l_relocated", f"{NS0}->l_init_called",
         "_rtld_global_ro._dl_pagesize", "lt_executable", "RT_CONSISTENT + 1",
         "_r_debug_extended.base.r_state", "_nl_C_locobj.__names[0]", "(int)__libc_enable_secure",
+        # a variable whose DWARF is a declaration only: gdb types it, LLDB and jit-eval
+        # need a cast (jit-eval reads the symbol's storage as that type, as gdb does)
+        "(char *)program_invocation_short_name",
     ],
     disagree={
         **{e: Disagreement("lldb", "type", LLDB_BOOL) for e in [
