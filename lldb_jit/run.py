@@ -60,9 +60,12 @@ class Registers:
             size = reg.GetByteSize()
             data = lldb.SBData()
             error = lldb.SBError()
-            data.SetData(error, (value % (1 << 8 * size)).to_bytes(
-                size, "little" if self.order == lldb.eByteOrderLittle else "big"),
-                self.order, size)
+            # SBData.SetData keeps a pointer to the bytes, not a copy: they must live
+            # until the register is written (a temporary freed at once was read back
+            # as whatever Python put there next)
+            raw = (value % (1 << 8 * size)).to_bytes(
+                size, "little" if self.order == lldb.eByteOrderLittle else "big")
+            data.SetData(error, raw, self.order, size)
             if error.Fail() or not reg.SetData(data, error) or error.Fail():
                 raise ExecError(f"cannot write register {name}: "
                                 f"{error.GetCString() or 'unknown error'}")
