@@ -2,12 +2,15 @@
 expression machinery.
 
 The thread enters the architecture's trampoline (lldb_jit/targets/<cpu>/trampoline.py),
-which saves every register in the debuggee, calls the expression per the platform ABI,
-restores them and traps. The debugger writes only SP and PC, continues with the other
-threads held, and checks that the thread stopped at *our* trap. Anything else (a crash, a breakpoint it
-may not ignore, a timeout) sends the thread through the trampoline's restore path with
-the pending signal suppressed. In a `finally` that runs exactly once, SP and PC go back
-and the general registers are checked against what they were.
+which saves every register in the debuggee, calls the expression per the platform ABI
+with what the debugger left in the trampoline's mailbox, restores them, checks them
+against its own copy and traps. The debugger writes the mailbox and the PC, continues
+with the other threads held, and checks that the thread stopped at *our* trap: the one
+that says the registers are back as they were needs nothing more than the PC set back.
+Anything else (a crash, a breakpoint it may not ignore, a timeout) sends the thread
+through the trampoline's restore path with the pending signal suppressed. In a
+`finally` that runs exactly once, the PC goes back and, unless the trampoline vouched
+for them, every general register is checked against what the trampoline saved.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ import lldb
 
 from . import stubs
 from .errors import ExecError
-from .targets import prepare_call
+from .targets import MAILBOX_COPY, MAILBOX_FRAME, MAILBOX_SIZE, call_words, mailbox_block
 
 DEFAULT_TIMEOUT = 1.0
 RESTORE_TIMEOUT = 5.0   # the restore path is a few instructions; this only guards a hang
@@ -78,6 +81,26 @@ class Registers:
             raise ExecError(f"cannot set the PC back to {pc:#x}")
 
 
+@dataclass(frozen=True)
+class Trampoline:
+    """A loaded trampoline and the mailbox its last word points to."""
+    address: int
+    mailbox: int
+    size: int
+
+    def trap_pcs(self, abi) -> set[int]:
+        """Where the thread stops once the registers came back as they were saved."""
+        return _trap_pcs(abi, self.address + abi.TRAP)
+
+    def check_pcs(self, abi) -> set[int]:
+        """Where it stops when they did not: the debugger must look."""
+        return _trap_pcs(abi, self.address + abi.CHECK_TRAP)
+
+    def in_prologue(self, abi, pc: int) -> bool:
+        """Whether `pc` is in the trampoline before its call: saving is not done."""
+        return self.address <= pc < self.address + abi.CALL_SITE
+
+
 @dataclass
 class Problem:
     kind: str      # "crash", "breakpoint", "timeout" or "interrupt"
@@ -86,10 +109,10 @@ class Problem:
 
 @dataclass
 class Suspended:
-    """A call left stopped inside the expression for the user to look at."""
+    """A call left stopped inside the expression for the user to look at. Its
+    trampoline's mailbox is its own from then on: the caller loads another."""
     abi: object
-    trampoline: int
-    entry_sp: int
+    trampoline: Trampoline
     before: dict[str, int]
 
 
@@ -99,51 +122,65 @@ class CallSuspended(ExecError):
         self.suspended = suspended
 
 
-def call(thread: lldb.SBThread, abi, trampoline: int, entry: int, block: bytes,
+def call(thread: lldb.SBThread, abi, trampoline: Trampoline, entry: int, block: bytes,
          result: int, memory, timeout: float = DEFAULT_TIMEOUT,
          before: dict[str, int] | None = None, all_threads: bool = False,
          unwind_on_error: bool = True, ignore_breakpoints: bool = True) -> dict[str, int]:
-    """Run `entry(&block, result)` on `thread` through the trampoline at `trampoline`;
-    the argument block goes on the thread's stack. Raises ExecError if the code does not
-    return; the registers are as they were in every case, except that a crash (without
-    `unwind_on_error`) or a breakpoint (without `ignore_breakpoints`) leaves the thread
-    there: CallSuspended, and `abandon()` puts it back. `before` may give the general
-    registers as the caller knows them to be at this stop; they are returned, for the
-    next call at the same stop. Only `thread` runs unless `all_threads`."""
+    """Run `entry(&block, result)` on `thread` through `trampoline`; the argument block
+    goes in its mailbox (or, too big for it, in memory of its own). Raises ExecError if
+    the code does not return; the registers are as they were in every case, except that
+    a crash (without `unwind_on_error`) or a breakpoint (without `ignore_breakpoints`)
+    leaves the thread there: CallSuspended, and `abandon()` puts it back. `before` may
+    give what an earlier call at this stop returned (the registers abi.ENTRY_CHECKED,
+    the PC and SP); the registers the trampoline saves need no looking at, so a
+    register the user changed since is never put back to an older value. Only `thread`
+    runs unless `all_threads`."""
     process = thread.GetProcess()
     if process.GetState() != lldb.eStateStopped:
         raise ExecError("the process must be stopped")
     regs = Registers(thread, abi)
-    entry_sp, stack = prepare_call(abi, (before or regs.read([abi.SP]))[abi.SP], entry,
-                                   block, result)
-    if before is None:      # the first call at this stop: learn the registers, probe the stack
-        before = regs.read(abi.CHECKED_REGISTERS)
+    live = {abi.PC: regs.frame.GetPC(), abi.SP: regs.frame.GetSP()}
+    if before is None or any(before.get(n) != v for n, v in live.items()):
+        before = {**regs.read(abi.ENTRY_CHECKED), **live}   # a new stop, or moved
         try:
-            memory.read(entry_sp - abi.STACK_NEEDED, 1)
+            memory.read(live[abi.SP] - abi.STACK_NEEDED, 1)
         except ExecError:
             raise ExecError("the thread's stack has no room to run the expression") from None
-    memory.write(entry_sp, stack)
+    elif abi.entry_registers(before):   # stopped in a system call: look each time
+        before = {**before, **regs.read(abi.ENTRY_CHECKED)}
+    block_address = None
+    if block and mailbox_block(abi) + len(block) > MAILBOX_SIZE:
+        block_address = memory.allocate(len(block), 16, "rw")
+        memory.write(block_address, block)
+    # the frame word 0 until the trampoline has saved everything (see _saved)
+    memory.write(trampoline.mailbox, bytes(MAILBOX_COPY + abi.SAVED_BYTES) + call_words(
+        abi, trampoline.mailbox, entry, block, block_address, result))
     leave_there = {kind for kind, keep in (("crash", not unwind_on_error),
                                            ("breakpoint", not ignore_breakpoints)) if keep}
-    problem, suspended, restored = None, None, False
+    problem, suspended, outcome = None, None, None
     try:
-        regs.write(abi.entry_registers(before, entry_sp, trampoline))
+        regs.write(abi.entry_registers(before))
+        regs.set_pc(trampoline.address)
         problem = _run_to_trap(regs, abi, trampoline, timeout, all_threads=all_threads,
                                stop_at_breakpoints=not ignore_breakpoints)
         if problem is None:
-            restored = True
-        elif problem.kind in leave_there:
-            suspended = Suspended(abi, trampoline, entry_sp, before)
+            outcome = regs.frame.GetPC()
+        elif problem.kind in leave_there and \
+                not trampoline.in_prologue(abi, regs.frame.GetPC()):
+            suspended = Suspended(abi, trampoline, before)
         else:
-            restored = _through_restore_path(regs, abi, trampoline, entry_sp)
+            outcome = _through_restore_path(regs, abi, trampoline)
     finally:
         if suspended is None and process.GetState() == lldb.eStateStopped:
-            _put_back(regs, abi, memory, entry_sp, before, restored)
+            _put_back(regs, abi, memory, trampoline, before, outcome,
+                      wrote_since=problem is not None)
+        if block_address is not None and suspended is None:
+            memory.free("rw", block_address)
     if suspended is not None:
         raise CallSuspended(f"{problem.text}\nThe thread is left there to inspect; "
                             f"'jit-eval --abandon' puts it back as it was.", suspended)
     if problem is not None:
-        raise ExecError(problem.text if restored else
+        raise ExecError(problem.text if outcome is not None else
                         problem.text + "; the thread could not run the register restore path")
     return before
 
@@ -187,11 +224,12 @@ def system_call(thread: lldb.SBThread, abi, number: int, args: tuple[int, ...], 
 def abandon(thread: lldb.SBThread, suspended: Suspended, memory) -> None:
     """Put a thread left inside an expression back as it was before the call."""
     regs = Registers(thread, suspended.abi)
-    abi, trampoline, entry_sp = suspended.abi, suspended.trampoline, suspended.entry_sp
-    restored = (regs.frame.GetPC() in _trap_pcs(abi, trampoline + abi.TRAP)
-                or _through_restore_path(regs, abi, trampoline, entry_sp))
-    _put_back(regs, abi, memory, entry_sp, suspended.before, restored)
-    if not restored:
+    abi, trampoline = suspended.abi, suspended.trampoline
+    pc = regs.frame.GetPC()
+    outcome = pc if pc in trampoline.trap_pcs(abi) | trampoline.check_pcs(abi) \
+        else _through_restore_path(regs, abi, trampoline)
+    _put_back(regs, abi, memory, trampoline, suspended.before, outcome, wrote_since=True)
+    if outcome is None:
         raise ExecError("the thread could not run the register restore path; "
                         "its general registers were put back")
 
@@ -203,45 +241,81 @@ def _trap_pcs(abi, trap: int) -> set[int]:
     return {trap, trap + abi.TRAP_PC_OFFSET}
 
 
-def _through_restore_path(regs: Registers, abi, trampoline: int, entry_sp: int) -> bool:
-    regs.write(abi.recovery_registers(entry_sp, trampoline))
-    return _run_to_trap(regs, abi, trampoline, RESTORE_TIMEOUT, recovering=True) is None
+def _through_restore_path(regs: Registers, abi, trampoline: Trampoline) -> int | None:
+    """Send the thread through the restore path; the PC it trapped at, None if it did
+    not get there. A thread that stopped while the trampoline was still saving (only a
+    watchpoint on the stack can stop it there) stays: _put_back() knows what the
+    trampoline has changed so far."""
+    if trampoline.in_prologue(abi, regs.frame.GetPC()):
+        return regs.frame.GetPC()
+    regs.write(abi.recovery_registers(trampoline.address))
+    if _run_to_trap(regs, abi, trampoline, RESTORE_TIMEOUT, recovering=True) is not None:
+        return None
+    return regs.frame.GetPC()
 
 
-def _put_back(regs: Registers, abi, memory, entry_sp: int, before: dict[str, int],
-              restored: bool) -> None:
-    """SP and PC as they were, and every general register checked against `before`.
-    When the trampoline restored them, what it popped is in memory: one read checks
-    them all (the code could have scribbled over that stack)."""
-    regs.write({abi.SP: before[abi.SP]})
-    if restored:
-        raw = memory.read(entry_sp - abi.SAVED_BYTES, abi.SAVED_BYTES)
-        after = {name: int.from_bytes(raw[i * 8:i * 8 + 8], abi.BYTE_ORDER)
-                 for i, name in enumerate(abi.PUSHED_REGISTERS)}
-        after[abi.FLAGS] = regs.read([abi.FLAGS])[abi.FLAGS]   # popf may not set every bit
+def _put_back(regs: Registers, abi, memory, trampoline: Trampoline,
+              before: dict[str, int], outcome: int | None, wrote_since: bool) -> None:
+    """The PC as it was; and, unless the thread trapped where the trampoline found
+    every saved register as its copy says (`outcome`: the PC the thread is at, None if
+    the restore path failed), each general register checked against what the
+    trampoline saved and written where it differs.
+
+    A stub without `P` packets (GNU gdbserver) has every register written at once
+    (`G`), from what LLDB last read; LLDB does not read them again after a stop
+    before writing the PC. So once registers were written at a stop after the one
+    the thread entered the trampoline from (`wrote_since`), one that is not sent with
+    the stop (the flags) is read first: LLDB then reads them all anew."""
+    if wrote_since:
+        regs.read([abi.FLAGS])
+    if outcome in trampoline.trap_pcs(abi):
+        fix = abi.restore_after(before)
     else:
-        after = regs.read(abi.CHECKED_REGISTERS)
-    changed = {name: value for name, value in before.items()
-               if name not in (abi.PC, abi.SP) and after.get(name, value) != value}
-    if changed:
-        regs.write(changed)
+        target = {**_saved(abi, memory, trampoline, before, outcome),
+                  abi.SP: before[abi.SP], **abi.restore_after(before)}
+        after = regs.read(target)
+        fix = {name: value for name, value in target.items() if after[name] != value}
+    if fix:
+        regs.write(fix)
     regs.set_pc(before[abi.PC])
 
 
-def _run_to_trap(regs: Registers, abi, trampoline: int, timeout: float,
+def _saved(abi, memory, trampoline: Trampoline, before: dict[str, int],
+           pc: int | None) -> dict[str, int]:
+    """The registers as the trampoline saved them: its copy in the mailbox, unless the
+    mailbox does not name this call's frame (the code overwrote it); then what it
+    stored on the stack. Stopped while still storing them, only those the trampoline
+    has changed so far."""
+    frame = abi.frame_of(before[abi.SP])
+    if pc is not None and trampoline.in_prologue(abi, pc) and \
+            pc - trampoline.address < abi.SAVED_END:
+        changed = abi.changed_while_saving(pc - trampoline.address)
+        raw = memory.read(frame + abi.SAVED_OFFSET, abi.SAVED_BYTES) if changed else b""
+        return {name: int.from_bytes(raw[i * 8:i * 8 + 8], abi.BYTE_ORDER)
+                for i, name in enumerate(abi.PUSHED_REGISTERS) if name in changed}
+    mailbox = memory.read(trampoline.mailbox, MAILBOX_COPY + abi.SAVED_BYTES)
+    raw = mailbox[MAILBOX_COPY:]
+    if int.from_bytes(mailbox[MAILBOX_FRAME:MAILBOX_FRAME + 8], abi.BYTE_ORDER) != frame:
+        raw = memory.read(frame + abi.SAVED_OFFSET, abi.SAVED_BYTES)
+    return {name: int.from_bytes(raw[i * 8:i * 8 + 8], abi.BYTE_ORDER)
+            for i, name in enumerate(abi.PUSHED_REGISTERS)}
+
+
+def _run_to_trap(regs: Registers, abi, trampoline: Trampoline, timeout: float,
                  recovering: bool = False, all_threads: bool = False,
                  stop_at_breakpoints: bool = False) -> Problem | None:
-    """Resume until the thread reaches the trampoline's trap (None), or say why not.
-    Breakpoints in called code are stepped over (unless `stop_at_breakpoints`); the
-    watchdog's stops are resumed
-    from until the timeout passes or the user presses Ctrl-C (not while `recovering`:
-    running the restore path, when the pending signal of the stop that sent us there
-    is not delivered either)."""
+    """Resume until the thread reaches one of the trampoline's traps (None), or say why
+    not. Breakpoints in called code are stepped over (unless `stop_at_breakpoints`);
+    the watchdog's stops are resumed from until the timeout passes or the user presses
+    Ctrl-C (not while `recovering`: running the restore path, when the pending signal
+    of the stop that sent us there is not delivered either), and always while the
+    trampoline is still saving registers."""
     thread = regs.thread
-    trap_pcs = _trap_pcs(abi, trampoline + abi.TRAP)
+    traps = trampoline.trap_pcs(abi) | trampoline.check_pcs(abi)
     deadline = time.monotonic() + timeout if timeout else None
     ctrl_c = contextlib.nullcontext(lambda: False) if recovering else _ctrl_c_pressed()
     suppress = _pending_signal(thread) if recovering else 0
+    interrupted = False
     with WATCHDOG.armed(thread.GetProcess()) as pokes, ctrl_c as pressed:
         while True:
             seen = len(pokes)
@@ -249,20 +323,25 @@ def _run_to_trap(regs: Registers, abi, trampoline: int, timeout: float,
             suppress = 0
             regs.refresh()
             pc = regs.frame.GetPC()
-            if pc in trap_pcs:
+            if pc in traps:
                 return None
-            if pressed():
+            ours = len(pokes) > seen and _stopped_by_interrupt(thread)
+            interrupted = interrupted or pressed()
+            if ours and trampoline.in_prologue(abi, pc):
+                suppress = _pending_signal(thread)   # let it finish saving first
+                continue
+            if interrupted:
                 return Problem("interrupt", "the expression was interrupted (Ctrl-C)")
             if deadline is not None and time.monotonic() >= deadline:
                 return Problem("timeout", f"the expression timed out after {timeout:g} s "
                                           f"and was interrupted")
-            if len(pokes) > seen and _stopped_by_interrupt(thread):
+            if ours:
                 suppress = _pending_signal(thread)   # ours: never delivered
                 continue
             at_breakpoint = thread.GetStopReason() == lldb.eStopReasonBreakpoint
             if not at_breakpoint or stop_at_breakpoints:
                 return Problem("breakpoint" if at_breakpoint else "crash",
-                               _crash_report(thread, trampoline, len(abi.TRAMPOLINE)))
+                               _crash_report(thread, trampoline.address, trampoline.size))
 
 
 def _stopped_by_interrupt(thread: lldb.SBThread) -> bool:

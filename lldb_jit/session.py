@@ -26,7 +26,7 @@ from .irgen import ENTRY, gen_module, resolver_module
 from .link import link
 from .memory import PAGE, Heap, Scope, SyscallPages, align_up, load
 from .report import describe, persistent_result
-from .targets import for_triple
+from .targets import MAILBOX_SIZE, for_triple, trampoline_bytes
 
 CODE_CACHE_SIZE = 64
 STAGES = ("parse", "irgen", "compile", "link", "load", "run", "report")
@@ -91,7 +91,7 @@ class Session:
         self.persistent: dict[str, PersistentVar] = {}   # ours, in this process's memory
         self._results = _results.setdefault(target.GetGloballyUniqueID(), {})
         self._earlier = list(self._results.values())   # of processes gone: see _carry_over
-        self._trampoline: int | None = None
+        self._trampoline: run.Trampoline | None = None
         self._code: OrderedDict[tuple, _Code] = OrderedDict()
         self._pinned: dict[tuple, _Code] = {}
         self._stop: tuple | None = None     # the stop that _stop_facts describe
@@ -100,12 +100,15 @@ class Session:
         self._suspended: dict[int, tuple[run.Suspended, list]] = {}   # thread id -> call, blocks
 
     @property
-    def trampoline(self) -> int:
-        """The architecture's call trampoline, loaded once per process."""
+    def trampoline(self) -> run.Trampoline:
+        """The architecture's call trampoline and its mailbox, loaded once per process
+        (and again after a call left suspended, which keeps its own)."""
         if self._trampoline is None:
-            address = self.heap.allocate(len(self.abi.TRAMPOLINE), 16, "rx")
-            self.heap.write(address, self.abi.TRAMPOLINE)
-            self._trampoline = address
+            mailbox = self.heap.allocate(MAILBOX_SIZE, 64, "rw")
+            code = trampoline_bytes(self.abi, mailbox)
+            address = self.heap.allocate(len(code), 16, "rx")
+            self.heap.write(address, code)
+            self._trampoline = run.Trampoline(address, mailbox, len(code))
         return self._trampoline
 
     def _facts_for(self, frame: lldb.SBFrame) -> dict:
@@ -142,6 +145,9 @@ class Session:
         finally:
             for perm, address in blocks:
                 self.heap.free(perm, address)
+            if suspended.trampoline != self._trampoline:
+                self.heap.free("rx", suspended.trampoline.address)
+                self.heap.free("rw", suspended.trampoline.mailbox)
         return Outcome("The thread is back as it was before the evaluation.", {}, [])
 
     def _evaluate(self, frame: lldb.SBFrame, source: str, options: Options,
@@ -183,6 +189,7 @@ class Session:
             except run.CallSuspended as e:   # the code may still run: keep its memory
                 self._suspended[thread_id] = (e.suspended, list(scope.blocks))
                 scope.blocks.clear()
+                self._trampoline = None      # and its trampoline's mailbox
                 raise
             changed, dropped = self._write_back(thread, copies)
             if changed:

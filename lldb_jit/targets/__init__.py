@@ -58,14 +58,38 @@ def for_elf_machine(machine: int) -> Target | None:
     return None
 
 
-def prepare_call(abi: ModuleType, sp: int, entry: int, block: bytes,
-                 result: int) -> tuple[int, bytes]:
-    """What every trampoline is entered with: the SP, below the thread's SP less its
-    red zone and aligned, and the bytes to write there: the entry point, the two
-    arguments (the argument block's address and the result's) and the argument block
-    itself, just above them."""
-    words = 3
-    new_sp = (sp - abi.RED_ZONE - 8 * words - len(block)) & ~(abi.STACK_ALIGN - 1)
-    values = [entry, new_sp + 8 * words if block else 0, result]
+# The mailbox: where the trampoline finds what to call and keeps what it saved, in
+# 8-byte words. The trampoline writes the frame (where it stored the registers) and a
+# copy of the stored registers; the debugger writes the entry point, the two arguments
+# (the argument block's address and the result's) and, when it fits, the argument block.
+MAILBOX_SIZE = 4096
+MAILBOX_FRAME = 0
+MAILBOX_COPY = 8
+
+
+def mailbox_entry(abi: ModuleType) -> int:
+    """Offset of the entry point: the words the debugger writes start here."""
+    return MAILBOX_COPY + abi.SAVED_BYTES
+
+
+def mailbox_block(abi: ModuleType) -> int:
+    """Offset of the argument block, after the entry point and the two arguments."""
+    return mailbox_entry(abi) + 3 * 8
+
+
+def call_words(abi: ModuleType, mailbox: int, entry: int, block: bytes,
+               block_address: int | None, result: int) -> bytes:
+    """What the debugger writes at mailbox_entry(abi) for one call: the entry point, the
+    two arguments and, unless it is elsewhere (`block_address`), the argument block."""
+    if block_address is None:
+        block_address = mailbox + mailbox_block(abi) if block else 0
+        tail = block
+    else:
+        tail = b""
     order = abi.BYTE_ORDER
-    return new_sp, b"".join(v.to_bytes(8, order) for v in values) + block
+    return b"".join(v.to_bytes(8, order) for v in (entry, block_address, result)) + tail
+
+
+def trampoline_bytes(abi: ModuleType, mailbox: int) -> bytes:
+    """The trampoline as loaded: its code and the address of its mailbox."""
+    return abi.TRAMPOLINE[:abi.MAILBOX_POINTER] + mailbox.to_bytes(8, abi.BYTE_ORDER)

@@ -55,6 +55,20 @@ def test_registers_and_memory_unchanged_by_evaluation(values_exe):
     assert parse_result(results[5]) == parse_result(results[6])   # ...and the next one works
 
 
+def test_registers_the_user_writes_are_kept(values_exe):
+    """`register write` between evaluations at one stop: a later evaluation neither
+    puts the old values back nor sees them."""
+    blocks = batch(values_exe, ["jit-eval counter", "register write rbx 7",
+                                "register write rax 0x1234", "jit-eval counter + 1",
+                                "register read rbx rax", "jit-eval $rbx + $rax",
+                                "register read rbx rax"])
+    outputs = [out for _, out in blocks]
+    assert parse_result(outputs[3]) == ("int", "42")
+    for after in (outputs[4], outputs[6]):
+        assert re.search(r"rbx = 0x0+7\b", after) and re.search(r"rax = 0x0+1234\b", after)
+    assert parse_result(outputs[5]) == ("unsigned long", str(7 + 0x1234))
+
+
 def test_no_writable_executable_mapping(values_exe):
     maps = "script print(open('/proc/%d/maps' % lldb.process.GetProcessID()).read())"
     blocks = batch(values_exe, ["jit-eval add(counter, primes[2])", "jit-eval greeting",

@@ -10,7 +10,8 @@ import llvmlite.binding as llvm
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from lldb_jit.targets import for_triple, prepare_call
+from lldb_jit.targets import (MAILBOX_COPY, call_words, for_triple, mailbox_block,
+                              mailbox_entry, trampoline_bytes)
 from lldb_jit.targets.aarch64 import trampoline as aarch64
 from lldb_jit.targets.x86_64 import trampoline as x86_64
 from lldb_jit.errors import JitError
@@ -36,18 +37,45 @@ def test_trampoline_bytes_are_its_assembly():
     code, symbols = assemble_x86_64(x86_64.TRAMPOLINE_ASM)
     assert code == x86_64.TRAMPOLINE
     assert symbols["restore"] == x86_64.RESTORE
-    assert code[x86_64.TRAP] == 0xCC
+    assert symbols["mailbox"] == x86_64.MAILBOX_POINTER == len(code) - 8
+    assert x86_64.TRAP == symbols["mismatch"] - 1 and code[x86_64.TRAP] == 0xCC
+    assert code[x86_64.CHECK_TRAP] == 0xCC and x86_64.CHECK_TRAP > symbols["mismatch"]
+    assert code[x86_64.CHECK_TRAP + 1:x86_64.MAILBOX_POINTER].strip(b"\x66\x90") == b""
+    assert code[x86_64.CALL_SITE:x86_64.RESTORE] == bytes.fromhex("ffd0")   # callq *%rax
+    assert code[x86_64.SAVED_END:x86_64.SAVED_END + 3] == bytes.fromhex("4889e5")  # rsp->rbp
 
 
-def test_prepare_call_aligns_and_skips_red_zone():
+def test_trampoline_reads_the_mailbox_where_the_debugger_writes():
+    entry = mailbox_entry(x86_64)
+    for line in (f"movq {entry}(%rax), %rax", f"movq {entry + 8}(%rax), %rdi",
+                 f"movq {entry + 16}(%rax), %rsi", "movq %rbp, (%rdi)",
+                 f"addq ${MAILBOX_COPY}, %rdi", f"movl ${x86_64.SAVED_BYTES // 8}, %ecx"):
+        assert line in x86_64.TRAMPOLINE_ASM
+    assert mailbox_block(x86_64) == entry + 24 == MAILBOX_COPY + x86_64.SAVED_BYTES + 24
+
+
+def test_call_words_put_the_block_in_the_mailbox_unless_elsewhere():
     block = (0x4000).to_bytes(8, "little") + (0x5000).to_bytes(8, "little")
-    sp, data = prepare_call(x86_64, 0x7FFFFFFFE123, 0x1000, block, 0x3000)
-    assert sp % 16 == 0
-    assert sp + len(data) <= 0x7FFFFFFFE123 - x86_64.RED_ZONE
-    assert [int.from_bytes(data[i:i + 8], "little") for i in (0, 8, 16)] == \
-        [0x1000, sp + 24, 0x3000]
-    assert data[24:] == block
-    assert prepare_call(x86_64, 0x7FFFFFFFE123, 0x1000, b"", 0)[1][8:16] == bytes(8)
+    words = call_words(x86_64, 0x9000, 0x1000, block, None, 0x3000)
+    assert [int.from_bytes(words[i:i + 8], "little") for i in (0, 8, 16)] == \
+        [0x1000, 0x9000 + mailbox_block(x86_64), 0x3000]
+    assert words[24:] == block
+    words = call_words(x86_64, 0x9000, 0x1000, block, 0x7000, 0x3000)
+    assert int.from_bytes(words[8:16], "little") == 0x7000 and len(words) == 24
+    assert call_words(x86_64, 0x9000, 0x1000, b"", None, 0)[8:16] == bytes(8)
+
+
+def test_trampoline_bytes_name_the_mailbox():
+    for abi in (x86_64, aarch64):
+        code = trampoline_bytes(abi, 0x7FFF12345678)
+        assert code[:abi.MAILBOX_POINTER] == abi.TRAMPOLINE[:abi.MAILBOX_POINTER]
+        assert int.from_bytes(code[abi.MAILBOX_POINTER:], "little") == 0x7FFF12345678
+
+
+def test_frame_is_below_the_red_zone_and_the_saved_registers():
+    assert x86_64.frame_of(0x7000) == 0x7000 - 128 - x86_64.SAVED_BYTES
+    assert "leaq -128(%rsp), %rsp" in x86_64.TRAMPOLINE_ASM
+    assert "leaq 128(%rsp), %rsp" in x86_64.TRAMPOLINE_ASM
 
 
 def test_pushed_registers_match_the_pushes():
@@ -62,15 +90,21 @@ def test_pushed_registers_match_the_pushes():
 
 
 def test_recovery_points_at_restore_path():
-    regs = x86_64.recovery_registers(0x7000, 0x1000)
-    assert regs == {"rax": 0, "rbp": 0x7000 - 128, "rip": 0x1000 + x86_64.RESTORE}
+    regs = x86_64.recovery_registers(0x1000)
+    assert regs == {"rax": 0, "rip": 0x1000 + x86_64.RESTORE}
 
 
 @pytest.mark.parametrize("rax, zeroed", [(-512 % 2**64, True), (-516 % 2**64, True),
                                          (-4 % 2**64, False), (7, False), (0, False)])
 def test_entry_cancels_a_pending_syscall_restart(rax, zeroed):
-    regs = x86_64.entry_registers({"rax": rax}, 0x7000, 0x1000)
-    assert ("rax" in regs) == zeroed and regs["rsp"] == 0x7000 and regs["rip"] == 0x1000
+    regs = x86_64.entry_registers({"rax": rax, "rflags": 0x246})
+    assert regs == ({"rax": 0} if zeroed else {})
+    assert x86_64.restore_after({"rax": rax, "rflags": 0x246}) == \
+        ({"rax": rax} if zeroed else {})
+
+
+def test_resume_flag_is_put_back_by_the_debugger():
+    assert x86_64.restore_after({"rax": 0, "rflags": 0x10246}) == {"rflags": 0x10246}
 
 
 def test_unknown_architecture_is_an_error():
@@ -98,20 +132,31 @@ def test_aarch64_trampoline_bytes_are_its_assembly():
     code, symbols = assemble_aarch64(aarch64.TRAMPOLINE_ASM)
     assert code == aarch64.TRAMPOLINE
     assert symbols["restore"] == aarch64.RESTORE
-    assert code[aarch64.TRAP:] == bytes.fromhex("000020d4")   # brk #0
+    assert symbols["mailbox"] == aarch64.MAILBOX_POINTER == len(code) - 8
+    brk = bytes.fromhex("000020d4")   # brk #0
+    assert aarch64.TRAP == symbols["mismatch"] - 4 and code[aarch64.TRAP:aarch64.TRAP + 4] == brk
+    assert code[aarch64.CHECK_TRAP:aarch64.CHECK_TRAP + 4] == brk
+    assert aarch64.CHECK_TRAP + 8 == aarch64.MAILBOX_POINTER   # then one nop of padding
+    assert code[aarch64.CALL_SITE:aarch64.RESTORE] == bytes.fromhex("20023fd6")  # blr x17
+    assert code[aarch64._READ_NZCV:aarch64._READ_NZCV + 4] == bytes.fromhex("00423bd5")
+    assert code[aarch64.SAVED_END - 4:aarch64.SAVED_END] == bytes.fromhex("fe030fa9")
 
 
 def test_aarch64_save_area_layout():
-    """x0-x30 and NZCV fill SAVED_BYTES below the entry SP; x29 points at the bottom of
-    the whole area, where the restore path expects it."""
+    """x0-x30 and NZCV fill SAVED_BYTES at the top of the area; x29 points at its
+    bottom (the frame), which the mailbox keeps for the restore path."""
     stores = [line.split() for line in aarch64.TRAMPOLINE_ASM.splitlines()
               if line.strip().startswith("stp x")]
     gprs = [w.rstrip(",") for words in stores for w in words[1:3]]
     assert gprs[:30] == [f"x{i}" for i in range(30)] and gprs[30] == "x30"
     assert aarch64.SAVED_BYTES == 8 * len(aarch64.PUSHED_REGISTERS) == 256
-    assert "ldr x16, [x29, #%d]" % aarch64.FRAME_BYTES in aarch64.TRAMPOLINE_ASM
-    regs = aarch64.recovery_registers(0x7000, 0x1000)
-    assert regs == {"x29": 0x7000 - aarch64.FRAME_BYTES, "pc": 0x1000 + aarch64.RESTORE}
+    assert "add x17, x29, #%d" % aarch64.SAVED_OFFSET in aarch64.TRAMPOLINE_ASM
+    assert "sub sp, sp, #%d" % (aarch64.RED_ZONE + aarch64.SAVED_BYTES) in aarch64.TRAMPOLINE_ASM
+    assert aarch64.frame_of(0x7000) == 0x7000 - aarch64.RED_ZONE - aarch64.FRAME_BYTES
+    assert "mov x2, #%d" % (aarch64.SAVED_BYTES // 8) in aarch64.TRAMPOLINE_ASM
+    assert aarch64.recovery_registers(0x1000) == {"pc": 0x1000 + aarch64.RESTORE}
+    assert aarch64.changed_while_saving(aarch64._READ_NZCV) == ()
+    assert aarch64.changed_while_saving(aarch64.SAVED_END - 4) == ("x0",)
 
 
 def test_syscall_code_is_the_syscall_instruction_and_a_trap():

@@ -1,11 +1,14 @@
 """AAPCS64 (Linux) calls into the debuggee: the call trampoline and the syscall stub.
 
 As on x86-64 (see lldb_jit/targets/x86_64/trampoline.py), the debuggee saves its own
-registers: the trampoline, loaded once per process, stores x0-x30 and NZCV just below the
-entry SP, then FPSR, FPCR and q0-q31 below them; sets x29 to the bottom of that area,
-calls the expression with x0 = argument block, x1 = result, restores everything and
-stops at its `brk #0`. The debugger writes only SP and PC. On a crash or an interrupt
-the debugger resumes the thread at RESTORE with x29 pointing at the saved state.
+registers: the trampoline, loaded once per process, steps 128 bytes below SP, stores
+x0-x30 and NZCV below that, then FPSR, FPCR and q0-q31 below them; sets x29 to the
+bottom of that area (the frame), keeps the frame and a copy of x0-x30 and NZCV in its
+mailbox, calls the expression with the entry point and x0 = argument block, x1 = result
+from the mailbox, restores everything and stops at its `brk #0`: the one at TRAP when
+the stored registers still equal the mailbox's copy, the one at CHECK_TRAP when they do
+not. The debugger writes only the PC. On a crash or an interrupt the debugger resumes
+the thread at RESTORE, which finds the saved state through the mailbox.
 
 AArch64 Linux has no red zone; we keep 128 bytes free below SP anyway (leaf code that
 writes below SP is harmless then). Pure data: lldb_jit/run.py applies it.
@@ -19,11 +22,14 @@ RED_ZONE = 128
 STACK_ALIGN = 16
 GPRS = tuple(f"x{i}" for i in range(31))
 CHECKED_REGISTERS = GPRS + ("sp", "pc", "cpsr")
+# Read once per stop before the first call: none that entry_registers() needs, but a
+# register the stop did not send, so that LLDB has read them all (see run._put_back).
+ENTRY_CHECKED = ("cpsr",)
 
-# Entered with SP pointing at {entry, arg0, arg1}; GNU as syntax
-# (tests/unit/test_abi.py checks that the bytes below are this assembly).
+# Entered with the thread's own SP; GNU as syntax (tests/unit/test_abi.py checks that
+# the bytes below are this assembly and the offsets its labels).
 TRAMPOLINE_ASM = """
-    sub sp, sp, #256
+    sub sp, sp, #384
     stp x0, x1, [sp, #0]
     stp x2, x3, [sp, #16]
     stp x4, x5, [sp, #32]
@@ -62,11 +68,20 @@ TRAMPOLINE_ASM = """
     stp q28, q29, [sp, #464]
     stp q30, q31, [sp, #496]
     mov x29, sp
-    ldr x16, [x29, #784]
-    add x17, x29, #792
-    ldp x0, x1, [x17]
-    blr x16
+    ldr x16, mailbox
+    str x29, [x16], #8
+    add x17, x29, #528
+    mov x2, #32
+1:  ldr x3, [x17], #8
+    str x3, [x16], #8
+    subs x2, x2, #1
+    b.ne 1b
+    ldr x17, [x16]
+    ldp x0, x1, [x16, #8]
+    blr x17
 restore:
+    ldr x16, mailbox
+    ldr x29, [x16], #8
     mov sp, x29
     ldp x0, x1, [sp]
     msr fpsr, x0
@@ -88,6 +103,14 @@ restore:
     ldp q28, q29, [sp, #464]
     ldp q30, q31, [sp, #496]
     add sp, sp, #528
+    mov x17, sp
+    mov x2, #32
+2:  ldr x3, [x16], #8
+    ldr x4, [x17], #8
+    cmp x3, x4
+    b.ne mismatch
+    subs x2, x2, #1
+    b.ne 2b
     ldp x30, x0, [sp, #240]
     msr nzcv, x0
     ldp x0, x1, [sp, #0]
@@ -105,41 +128,92 @@ restore:
     ldp x24, x25, [sp, #192]
     ldp x26, x27, [sp, #208]
     ldp x28, x29, [sp, #224]
-    add sp, sp, #256
+    add sp, sp, #384
     brk #0
+mismatch:
+    ldp x30, x0, [sp, #240]
+    msr nzcv, x0
+    ldp x0, x1, [sp, #0]
+    ldp x2, x3, [sp, #16]
+    ldp x4, x5, [sp, #32]
+    ldp x6, x7, [sp, #48]
+    ldp x8, x9, [sp, #64]
+    ldp x10, x11, [sp, #80]
+    ldp x12, x13, [sp, #96]
+    ldp x14, x15, [sp, #112]
+    ldp x16, x17, [sp, #128]
+    ldp x18, x19, [sp, #144]
+    ldp x20, x21, [sp, #160]
+    ldp x22, x23, [sp, #176]
+    ldp x24, x25, [sp, #192]
+    ldp x26, x27, [sp, #208]
+    ldp x28, x29, [sp, #224]
+    add sp, sp, #384
+    brk #0
+    .p2align 3
+mailbox:
+    .quad 0
 """
 TRAMPOLINE = bytes.fromhex(
-    "ff0304d1e00700a9e20f01a9e41702a9e61f03a9e82704a9ea2f05a9ec3706a9ee3f07a9f047"
+    "ff0306d1e00700a9e20f01a9e41702a9e61f03a9e82704a9ea2f05a9ec3706a9ee3f07a9f047"
     "08a9f24f09a9f4570aa9f65f0ba9f8670ca9fa6f0da9fc770ea900423bd5fe030fa9ff4308d1"
     "20443bd501443bd5e00700a9e08700ade28f01ade49702ade69f03ade8a704adeaaf05adecb7"
     "06adeebf07adf0c708adf2cf09adf4d70aadf6df0badf8e70cadfaef0dadfcf70eadfeff0fad"
-    "fd030091b08b41f9b1630c91200640a900023fd6bf030091e00740a920441bd501441bd5e087"
-    "40ade28f41ade49742ade69f43ade8a744adeaaf45adecb746adeebf47adf0c748adf2cf49ad"
-    "f4d74aadf6df4badf8e74cadfaef4dadfcf74eadfeff4fadff430891fe034fa900421bd5e007"
-    "40a9e20f41a9e41742a9e61f43a9e82744a9ea2f45a9ec3746a9ee3f47a9f04748a9f24f49a9"
-    "f4574aa9f65f4ba9f8674ca9fa6f4da9fc774ea9ff030491000020d4"
+    "fd030091300a00581d8600f8b1430891020480d2238640f8038600f8420400f1a1ffff541102"
+    "40f9008640a920023fd6d00800581d8640f8bf030091e00740a920441bd501441bd5e08740ad"
+    "e28f41ade49742ade69f43ade8a744adeaaf45adecb746adeebf47adf0c748adf2cf49adf4d7"
+    "4aadf6df4badf8e74cadfaef4dadfcf74eadfeff4fadff430891f1030091020480d2038640f8"
+    "248640f87f0004ebc1020054420400f161ffff54fe034fa900421bd5e00740a9e20f41a9e417"
+    "42a9e61f43a9e82744a9ea2f45a9ec3746a9ee3f47a9f04748a9f24f49a9f4574aa9f65f4ba9"
+    "f8674ca9fa6f4da9fc774ea9ff030691000020d4fe034fa900421bd5e00740a9e20f41a9e417"
+    "42a9e61f43a9e82744a9ea2f45a9ec3746a9ee3f47a9f04748a9f24f49a9f4574aa9f65f4ba9"
+    "f8674ca9fa6f4da9fc774ea9ff030691000020d41f2003d50000000000000000"
 )
-RESTORE = 0xAC               # offset of `restore:`
-TRAP = len(TRAMPOLINE) - 4   # offset of the brk
+RESTORE = 0xC8               # offset of `restore:`
+TRAP = 0x18C                 # offset of the brk after the registers compared equal
+CHECK_TRAP = 0x1D8           # the brk after `mismatch:`
+MAILBOX_POINTER = len(TRAMPOLINE) - 8   # `mailbox:`, the mailbox's address
+SAVED_END = 0x48             # past the store of x30 and NZCV: the stack holds them all
+CALL_SITE = 0xC4             # the `blr`: everything is saved
+_READ_NZCV = 0x40            # `mrs x0, nzcv`, once x0 is stored
 TRAP_PC_OFFSET = 0           # a brk stops with the PC on the brk itself
-SAVED_BYTES = 32 * 8         # x0-x30 and NZCV, just below the entry SP
+SAVED_BYTES = 32 * 8         # x0-x30 and NZCV
 FRAME_BYTES = SAVED_BYTES + 16 + 32 * 16   # and FPSR, FPCR, q0-q31 below them: x29
+SAVED_OFFSET = FRAME_BYTES - SAVED_BYTES   # from the frame (x29) up to x0-x30 and NZCV
 STACK_NEEDED = 16 * 1024     # below SP: the saved state and the expression's frame
 
-# What the stores leave from SAVED_BYTES below the entry SP upwards, in memory order.
+# What the stores leave from the frame + SAVED_OFFSET upwards, in memory order (the
+# mailbox's copy too).
 PUSHED_REGISTERS = GPRS + ("cpsr",)
 
 
-def entry_registers(before: dict[str, int], entry_sp: int, trampoline: int) -> dict[str, int]:
-    """Registers that send the thread, as it is at the stop, into the trampoline. (A
-    thread stopped in an interrupted system call needs nothing: arm64 Linux has already
-    moved its PC back to the `svc` and put x0 back before the debugger sees it.)"""
-    return {SP: entry_sp, PC: trampoline}
+def changed_while_saving(offset: int) -> tuple[str, ...]:
+    """Registers besides SP that the trampoline stopped at `offset` < SAVED_END has
+    changed (after storing them): x0, once it holds NZCV."""
+    return ("x0",) if offset > _READ_NZCV else ()
 
 
-def recovery_registers(entry_sp: int, trampoline: int) -> dict[str, int]:
+def frame_of(sp: int) -> int:
+    """Where the trampoline entered with SP `sp` puts its frame (x29)."""
+    return sp - RED_ZONE - FRAME_BYTES
+
+
+def entry_registers(before: dict[str, int]) -> dict[str, int]:
+    """Registers besides the PC that send the thread into the trampoline: none (a
+    thread stopped in an interrupted system call needs nothing: arm64 Linux has
+    already moved its PC back to the `svc` and put x0 back before the debugger sees
+    it)."""
+    return {}
+
+
+def restore_after(before: dict[str, int]) -> dict[str, int]:
+    """Registers the trampoline cannot put back: none."""
+    return {}
+
+
+def recovery_registers(trampoline: int) -> dict[str, int]:
     """Registers that send a stopped thread to the trampoline's restore path."""
-    return {FP: entry_sp - FRAME_BYTES, PC: trampoline + RESTORE}
+    return {PC: trampoline + RESTORE}
 
 
 # Linux system calls (lldb_jit/syscall.py): `svc #0; brk #0`, number in x8, arguments in

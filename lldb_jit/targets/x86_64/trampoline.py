@@ -3,16 +3,21 @@
 LLDB's ThreadPlanCallFunction saves the thread's registers through the debugger (one
 `QSaveRegisterState` packet, which the SB API does not offer; register by register it
 would cost ~60 packets each way). We let the debuggee do it instead: the trampoline,
-loaded once per process, pushes every general register and the flags, `xsave`s all
-extended state (x87, SSE, AVX, AVX-512...) below them (XSAVE sets only the bits
-of the area's 64-byte header for what it saved, and XRSTOR faults on any other bit
-there, so the trampoline zeroes the header first), calls the expression per the
-ABI, restores everything and stops at its `int3`. The debugger itself writes only the
-stack pointer and the PC, before and after.
+loaded once per process, steps over the red zone, pushes every general register and the
+flags, copies what it pushed into its mailbox (lldb_jit/targets/__init__.py: MAILBOX),
+`xsave`s all extended state (x87, SSE, AVX, AVX-512...) below them (XSAVE sets only the
+bits of the area's 64-byte header for what it saved, and XRSTOR faults on any other bit
+there, so the trampoline zeroes the header first), calls the expression per the ABI with
+the entry point and arguments the debugger left in the mailbox, restores everything and
+stops at its `int3`. Before the pops it compares the pushed registers with the mailbox's
+copy: the `int3` at TRAP says they were equal (nothing the code did reached them), the
+one at CHECK_TRAP that they were not, and the debugger must look. The debugger itself
+writes only the PC, before and after; the SP is the thread's own.
 
 If the expression crashes or is interrupted, the debugger resumes the thread at
-RESTORE (with the frame register pointing at the saved state), which restores and
-traps the same way: one path back, whatever happened.
+RESTORE, which finds the saved state through the mailbox, restores and traps the same
+way: one path back, whatever happened. The mailbox's address is the last word of the
+trampoline, written when it is loaded.
 
 Pure data and arithmetic: lldb_jit/run.py applies it.
 """
@@ -26,10 +31,15 @@ STACK_ALIGN = 16
 # Registers the debugger compares before and after a call (cheap to read: general).
 CHECKED_REGISTERS = ("rax", "rbx", "rcx", "rdx", "rdi", "rsi", "rbp", "rsp",
                      "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags")
+# Read once per stop before the first call: what entry_registers() and
+# restore_after() look at (registers the stop did not send: LLDB has then read them
+# all, see run._put_back).
+ENTRY_CHECKED = ("rax", "rflags")
 
-# Entered with SP pointing at {entry, arg0, arg1}; AT&T syntax, assembled by LLVM
-# (tests/unit/test_abi.py checks that the bytes below are this assembly).
+# Entered with the thread's own SP; AT&T syntax, assembled by LLVM (tests/unit/test_abi.py
+# checks that the bytes below are this assembly and the offsets its labels).
 TRAMPOLINE_ASM = """
+    leaq -128(%rsp), %rsp
     pushfq
     pushq %rax
     pushq %rbx
@@ -47,8 +57,14 @@ TRAMPOLINE_ASM = """
     pushq %r14
     pushq %r15
     movq %rsp, %rbp
-    subq $16, %rsp
     cld
+    movq mailbox(%rip), %rdi
+    movq %rbp, (%rdi)
+    addq $8, %rdi
+    movq %rsp, %rsi
+    movl $16, %ecx
+    rep movsq
+    subq $16, %rsp
     movl $0xd, %eax
     xorl %ecx, %ecx
     cpuid
@@ -68,16 +84,26 @@ TRAMPOLINE_ASM = """
     movl $-1, %eax
     movl $-1, %edx
     xsave64 (%rbx)
-    movq 128(%rbp), %rax
-    movq 136(%rbp), %rdi
-    movq 144(%rbp), %rsi
+    movq mailbox(%rip), %rax
+    movq 144(%rax), %rdi
+    movq 152(%rax), %rsi
+    movq 136(%rax), %rax
     callq *%rax
 restore:
+    movq mailbox(%rip), %rbp
+    movq (%rbp), %rbp
     movq -8(%rbp), %rbx
     movl $-1, %eax
     movl $-1, %edx
     xrstor64 (%rbx)
     movq %rbp, %rsp
+    cld
+    movq mailbox(%rip), %rdi
+    addq $8, %rdi
+    movq %rsp, %rsi
+    movl $16, %ecx
+    repe cmpsq
+    jne mismatch
     popq %r15
     popq %r14
     popq %r13
@@ -94,26 +120,68 @@ restore:
     popq %rbx
     popq %rax
     popfq
+    leaq 128(%rsp), %rsp
     int3
+mismatch:
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    popfq
+    leaq 128(%rsp), %rsp
+    int3
+    .p2align 3
+mailbox:
+    .quad 0
 """
 TRAMPOLINE = bytes.fromhex(
-    "9c50535152565755415041514152415341544155415641574889e54883ec10fcb80d00000031"
-    "c90fa24829dc4883e4c04889e348895df831c048898300020000488983080200004889831002"
-    "00004889831802000048898320020000488983280200004889833002000048898338020000b8"
-    "ffffffffbaffffffff480fae23488b8580000000488bbd88000000488bb590000000ffd0488b"
-    "5df8b8ffffffffbaffffffff480fae2b4889ec415f415e415d415c415b415a415941585d5f5e"
-    "5a595b589dcc"
+    "488d6424809c50535152565755415041514152415341544155415641574889e5fc488b3d1001"
+    "000048892f4883c7084889e6b910000000f348a54883ec10b80d00000031c90fa24829dc4883"
+    "e4c04889e348895df831c0488983000200004889830802000048898310020000488983180200"
+    "0048898320020000488983280200004889833002000048898338020000b8ffffffffbaffffff"
+    "ff480fae23488b0594000000488bb890000000488bb098000000488b8088000000ffd0488b2d"
+    "76000000488b6d00488b5df8b8ffffffffbaffffffff480fae2b4889ecfc488b3d5500000048"
+    "83c7084889e6b910000000f348a77521415f415e415d415c415b415a415941585d5f5e5a595b"
+    "589d488da42480000000cc415f415e415d415c415b415a415941585d5f5e5a595b589d488da4"
+    "2480000000cc66900000000000000000"
 )
-RESTORE = 0x96               # offset of `restore:`
-TRAP = len(TRAMPOLINE) - 1   # offset of the int3
+RESTORE = 0xBB               # offset of `restore:`
+TRAP = 0x114                 # offset of the int3 after the registers compared equal
+CHECK_TRAP = len(TRAMPOLINE) - 11   # the int3 after `mismatch:`
+MAILBOX_POINTER = len(TRAMPOLINE) - 8   # `mailbox:`, the mailbox's address
+SAVED_END = 0x1D             # past the last push: from here on the stack holds them all
+CALL_SITE = 0xB9             # the `callq`: everything is saved
 TRAP_PC_OFFSET = 1           # after an int3 the reported PC is just past it
-SAVED_BYTES = 16 * 8         # the 16 pushes: FP = entry SP - SAVED_BYTES
+SAVED_BYTES = 16 * 8         # the 16 pushes
+SAVED_OFFSET = 0             # from the frame (rbp, the mailbox's first word) to them
 STACK_NEEDED = 16 * 1024     # below SP: the pushes, the xsave area, the expression's frame
 
 
-# What the pushes leave from SAVED_BYTES below the entry SP upwards, in memory order.
+# What the pushes leave from the frame upwards, in memory order (the mailbox's copy too).
 PUSHED_REGISTERS = ("r15", "r14", "r13", "r12", "r11", "r10", "r9", "r8",
                     "rbp", "rdi", "rsi", "rdx", "rcx", "rbx", "rax", "rflags")
+
+
+def changed_while_saving(offset: int) -> tuple[str, ...]:
+    """Registers besides SP that the trampoline stopped at `offset` < SAVED_END has
+    changed (after storing them): none, the pushes change only rsp."""
+    return ()
+
+
+def frame_of(sp: int) -> int:
+    """Where the trampoline entered with SP `sp` puts its frame: the saved registers."""
+    return sp - RED_ZONE - SAVED_BYTES
 
 
 # A thread stopped inside a system call has -ERESTARTSYS... in rax; when it resumes,
@@ -127,14 +195,28 @@ def _no_restart(rax: int) -> dict[str, int]:
     return {"rax": 0} if (-rax) % (1 << 64) in _RESTART_ERRNOS else {}
 
 
-def entry_registers(before: dict[str, int], entry_sp: int, trampoline: int) -> dict[str, int]:
-    """Registers that send the thread, as it is at the stop, into the trampoline."""
-    return {**_no_restart(before["rax"]), SP: entry_sp, PC: trampoline}
+def entry_registers(before: dict[str, int]) -> dict[str, int]:
+    """Registers besides the PC that send the thread, as it is at the stop (`before`
+    holds ENTRY_CHECKED), into the trampoline."""
+    return _no_restart(before["rax"])
 
 
-def recovery_registers(entry_sp: int, trampoline: int) -> dict[str, int]:
-    """Registers that send a stopped thread to the trampoline's restore path."""
-    return {"rax": 0, FP: entry_sp - SAVED_BYTES, PC: trampoline + RESTORE}
+_RF = 1 << 16   # the resume flag: pushfq stores it as 0 and popfq cannot set it
+
+
+def restore_after(before: dict[str, int]) -> dict[str, int]:
+    """Registers the trampoline cannot put back as they were at the stop: rax where
+    entry_registers() changed it, the flags when the stop left RF set."""
+    out = {"rax": before["rax"]} if _no_restart(before["rax"]) else {}
+    if before["rflags"] & _RF:
+        out["rflags"] = before["rflags"]
+    return out
+
+
+def recovery_registers(trampoline: int) -> dict[str, int]:
+    """Registers that send a stopped thread to the trampoline's restore path (rax = 0:
+    stopped in a system call, the thread must not restart it there)."""
+    return {"rax": 0, PC: trampoline + RESTORE}
 
 
 # Linux system calls (lldb_jit/syscall.py): `syscall; int3`, number in rax, arguments in
