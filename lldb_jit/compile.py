@@ -1,29 +1,40 @@
 """Compile an llvmlite IR module to an ELF relocatable object for a target triple.
 
 LLVM's targets are initialized once per process and one TargetMachine is kept per
-triple, so a warm call costs only parsing, optimizing and emitting."""
+triple and level, so a warm call costs only parsing, optimizing and emitting. The level
+follows what the code does: code that loops is optimized (O2: a loop of 10^8 turns
+runs at native speed), straight-line code runs once and is emitted as it is (O0: no IR
+passes and LLVM's fast instruction selection, a third of O2's time)."""
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Callable
 
-import llvmlite.binding as llvm
-
 from .errors import JitError
 
 Dump = Callable[[str, str], None]
+LOOP_OPT, STRAIGHT_OPT = 2, 0
+
+
+def _llvm():
+    """llvmlite's binding, imported at the first compile: loading LLVM is a good part
+    of importing the plugin, and an evaluation whose code is cached needs none."""
+    import llvmlite.binding as llvm
+    return llvm
 
 
 @lru_cache(maxsize=None)
 def _init_llvm() -> None:
+    llvm = _llvm()
     llvm.initialize_all_targets()
     llvm.initialize_all_asmprinters()
 
 
 @lru_cache(maxsize=None)
-def target_machine(triple: str, opt: int = 2) -> llvm.TargetMachine:
+def target_machine(triple: str, opt: int = 2):
     """The cached TargetMachine for `triple`: position-independent, small code model."""
     _init_llvm()
+    llvm = _llvm()
     try:
         target = llvm.Target.from_triple(triple)
     except RuntimeError as e:
@@ -35,9 +46,53 @@ def data_layout(triple: str) -> str:
     return str(target_machine(triple).target_data)
 
 
-def compile_module(module, triple: str, opt: int = 2, dump: Dump | None = None) -> bytes:
-    """Optimize `module` (an llvmlite.ir.Module) at level `opt` and return the ELF
-    relocatable object. `dump(kind, text)` receives "ir", "ir-opt" and "asm"."""
+def level_for(module) -> int:
+    """The optimization level for an llvmlite.ir.Module: LOOP_OPT when a function of
+    it has a loop (a branch back to a block it came from), else STRAIGHT_OPT."""
+    return LOOP_OPT if any(_has_loop(f) for f in module.functions if f.blocks) else STRAIGHT_OPT
+
+
+def _has_loop(function) -> bool:
+    """A back edge in the control flow graph, by depth-first search from the entry."""
+    state: dict[int, int] = {}          # id(block) -> 1 on the stack, 2 done
+    stack = [(function.blocks[0], iter(_successors(function.blocks[0])))]
+    state[id(function.blocks[0])] = 1
+    while stack:
+        block, successors = stack[-1]
+        for succ in successors:
+            seen = state.get(id(succ))
+            if seen == 1:
+                return True
+            if seen is None:
+                state[id(succ)] = 1
+                stack.append((succ, iter(_successors(succ))))
+                break
+        else:
+            state[id(block)] = 2
+            stack.pop()
+    return False
+
+
+def _successors(block) -> list:
+    from llvmlite import ir
+    term = block.terminator
+    if term is None:
+        return []
+    found = [op for op in term.operands if isinstance(op, ir.Block)]
+    found += [b for _, b in getattr(term, "cases", ())]
+    found += list(getattr(term, "destinations", ()))
+    default = getattr(term, "default", None)
+    return found + ([default] if isinstance(default, ir.Block) else [])
+
+
+def compile_module(module, triple: str, opt: int | None = None,
+                   dump: Dump | None = None) -> bytes:
+    """Optimize `module` (an llvmlite.ir.Module) at level `opt` (by default the one its
+    code needs: level_for) and return the ELF relocatable object. `dump(kind, text)`
+    receives "ir", "ir-opt" and "asm"."""
+    llvm = _llvm()
+    if opt is None:
+        opt = level_for(module)
     tm = target_machine(triple, opt)
     text = str(module)
     if dump:
@@ -53,8 +108,9 @@ def compile_module(module, triple: str, opt: int = 2, dump: Dump | None = None) 
     return tm.emit_object(mod)
 
 
-def optimize(mod, tm: llvm.TargetMachine, opt: int) -> None:
+def optimize(mod, tm, opt: int) -> None:
     """Run the O`opt` module pipeline on a parsed module, in place."""
+    llvm = _llvm()
     pto = llvm.create_pipeline_tuning_options(speed_level=min(opt, 3))
     pb = llvm.create_pass_builder(tm, pto)
     pb.getModulePassManager().run(mod, pb)

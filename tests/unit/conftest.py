@@ -18,7 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
-from lldb_jit.compile import data_layout, optimize, target_machine
+from lldb_jit.compile import data_layout, level_for, optimize, target_machine
 from lldb_jit.frontend import Program, analyze
 from lldb_jit.frontend.ctype import (CType, Kind, Member, array_of, enum_type, func_type,
                                      pointer_to, strip_typedefs, struct_type, ty_bool,
@@ -191,21 +191,28 @@ def fp80_to_float(data: bytes) -> float:
 
 class Runner:
     """Compile programs with MCJIT for the host and run them on a World. The IR is
-    optimized at O2 first, as compile_module does: what LLVM would make of undefined
-    behaviour shows here too."""
+    optimized and emitted at the level compile_module chooses for it (O2 for loops,
+    O0 for straight-line code): what LLVM would make of undefined behaviour at that
+    level shows here too."""
 
     def __init__(self):
-        self.tm = target_machine(HOST)
         self.layout = data_layout(HOST)
-        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.tm)
+        self.engines = {}     # level -> an MCJIT engine with that level's TargetMachine
+        self.engine = None    # the engine of the last compile
 
     def compile(self, program: Program, hardware: str = HOST):
         """`hardware` is the triple whose semantics irgen follows; its IR runs here."""
         module = gen_module(program, hardware, self.layout)
         module.triple = HOST
+        opt = level_for(module)
+        tm = target_machine(HOST, opt)
         mod = llvm.parse_assembly(str(module))
         mod.verify()
-        optimize(mod, self.tm, 2)
+        if opt:
+            optimize(mod, tm, opt)
+        if opt not in self.engines:
+            self.engines[opt] = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
+        self.engine = self.engines[opt]
         self.engine.add_module(mod)
         self.engine.finalize_object()
         return mod, self.engine.get_function_address(ENTRY)

@@ -316,3 +316,15 @@ def test_jit_runs_object_code_at_each_optimization_level(world):
     program = analyze("x * 6", world.provider)
     for opt in (0, 1, 2, 3):
         assert compile_module(gen_module(program, HOST), HOST, opt=opt)[:4] == b"\x7fELF"
+
+
+@pytest.mark.parametrize("src, level", [
+    ("x * 6", 0), ("x && y ? d : f", 0), ("if (x) y = 1; else y = 2; y", 0),
+    ("add2(x, arr[1]) + st.f2", 0), ("int s = 0; for (int i = 0; i < 8; i++) s += i; s", 2),
+    ("int i = 0; while (i < x) i++; i", 2), ("int i = 0; do i++; while (i < 3); i", 2),
+    ("int i = 0; for (;;) { if (++i > 3) break; } i", 2), ("for (;;) break; 1", 0),
+])
+def test_level_follows_the_code_loops_optimized(src, level, world):
+    """Straight-line code is emitted at O0 (it runs once); code that loops at O2."""
+    from lldb_jit.compile import level_for
+    assert level_for(gen_module(analyze(src, world.provider), HOST)) == level
