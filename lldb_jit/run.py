@@ -14,6 +14,7 @@ for them, every general register is checked against what the trampoline saved.
 """
 from __future__ import annotations
 
+import _signal
 import contextlib
 import ctypes
 import os
@@ -462,11 +463,9 @@ def _ctrl_c_pressed():
         return
     lldb_handler = ctypes.create_string_buffer(256)   # > sizeof(struct sigaction)
     _libc.sigaction(signal.SIGINT, None, lldb_handler)
-    read_fd, write_fd = os.pipe()
-    os.set_blocking(read_fd, False)
-    os.set_blocking(write_fd, False)
+    read_fd, write_fd = _wakeup_pipe()
     old_wakeup = signal.set_wakeup_fd(write_fd)
-    old_python = signal.signal(signal.SIGINT, lambda *_: None)
+    old_python = _signal.signal(signal.SIGINT, _ignore)   # (signal.signal less its enums)
 
     def pressed() -> bool:
         try:
@@ -476,11 +475,32 @@ def _ctrl_c_pressed():
     try:
         yield pressed
     finally:
-        signal.signal(signal.SIGINT, old_python if old_python is not None else signal.SIG_DFL)
+        _signal.signal(signal.SIGINT, old_python if old_python is not None else signal.SIG_DFL)
         _libc.sigaction(signal.SIGINT, lldb_handler, None)
         signal.set_wakeup_fd(old_wakeup)
-        os.close(read_fd)
-        os.close(write_fd)
+
+
+def _ignore(signum, frame) -> None:
+    """Python's SIGINT handler while a call runs: the wakeup pipe says it came."""
+
+
+_pipe: tuple[int, int] | None = None
+
+
+def _wakeup_pipe() -> tuple[int, int]:
+    """The non-blocking pipe Python's signal handler writes to, made once, emptied
+    of any press from before."""
+    global _pipe
+    if _pipe is None:
+        _pipe = os.pipe()
+        for fd in _pipe:
+            os.set_blocking(fd, False)
+    try:
+        while os.read(_pipe[0], 64):
+            pass
+    except BlockingIOError:
+        pass
+    return _pipe
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -491,9 +511,9 @@ def _resume(thread: lldb.SBThread, suppress_signal: int = 0, all_threads: bool =
     process stopped again."""
     process = thread.GetProcess()
     debugger = process.GetTarget().GetDebugger()
-    held = [] if all_threads else [
+    held = [] if all_threads or process.GetNumThreads() == 1 else [
         t for t in process if t.GetThreadID() != thread.GetThreadID() and not t.IsSuspended()]
-    signals = process.GetUnixSignals()
+    signals = process.GetUnixSignals() if suppress_signal else None
     was_suppressed = signals.GetShouldSuppress(suppress_signal) if suppress_signal else None
     was_async = debugger.GetAsync()
     for t in held:
