@@ -313,6 +313,8 @@ class FrameProvider:
         LLDB holds (made by `expression`) are in LLDB's memory and are read from a
         copy. LLDB's wins over one of ours of the same name that is not it, as
         `expression` sees only LLDB's."""
+        self.expression_vars.pop(name, None)     # a lookup again: what it finds now
+        self.expression_refs.pop(name, None)
         ours = self.persistent.get(name)
         theirs = self.target.FindExpressionVariableForLanguage(name, lldb.eLanguageTypeC)
         known = theirs.IsValid() and theirs.GetError().Success()   # else "no variable $x"
@@ -324,6 +326,12 @@ class FrameProvider:
             self.expression_vars[name] = theirs
             return Symbol(name, SymKind.PERSISTENT, self.types.convert(theirs.GetType()))
         return Symbol(name, SymKind.PERSISTENT, ours.type) if ours is not None else None
+
+    def persistent_state(self, name: str) -> tuple:
+        """Whose `$name` is (LLDB's or ours) and where, as the last lookup found it."""
+        ours = self.persistent.get(name)
+        return (name in self.expression_vars, self.expression_refs.get(name),
+                ours.address if ours is not None else None)
 
     def _register(self, name: str) -> Symbol | None:
         """`$pc`, `$sp`, `$rax`...: unsigned integers of the register's size, as LLDB

@@ -79,6 +79,29 @@ class _Code:
     pinned: bool = False     # holds string literals the debuggee may point to
 
 
+class _Parsed:
+    """An expression analyzed at this stop: the checked program, the provider that
+    found its names and the code cache's key. Valid again at the same stop while the
+    `$` names it uses still mean what they meant (`expression` may have made one of
+    LLDB's own since, or changed one's type)."""
+
+    def __init__(self, program, provider: FrameProvider, key: tuple):
+        self.program = program
+        self.provider = provider
+        self.key = key
+        self.persistent = [(sym, provider.persistent_state(sym.name))
+                           for sym in program.frame_refs if sym.kind is SymKind.PERSISTENT]
+
+    def still_valid(self, frame: lldb.SBFrame) -> bool:
+        self.provider.frame = frame
+        for sym, state in self.persistent:
+            now = self.provider.lookup_identifier(sym.name)
+            if now is None or type_name(now.type) != type_name(sym.type) or \
+                    self.provider.persistent_state(sym.name) != state:
+                return False
+        return True
+
+
 class Session:
     def __init__(self, target: lldb.SBTarget, process: lldb.SBProcess):
         self.target = target
@@ -112,12 +135,15 @@ class Session:
         return self._trampoline
 
     def _facts_for(self, frame: lldb.SBFrame) -> dict:
-        """What we learnt at this stop (registers, where the locals are): still true
-        while the process has not stopped anew except for our own calls, which leave
-        every register as it was."""
-        stop = (self.process.GetStopID(), frame.GetThread().GetThreadID(), frame.GetFrameID())
+        """What we learnt at this stop (where the locals are, the expressions already
+        analyzed here): still true while the process has not stopped anew except for
+        our own calls, which leave every register as it was, while the frame is where
+        it was (a `register write` of its PC, SP or frame register moves it) and no
+        module was loaded or unloaded."""
+        stop = (self.process.GetStopID(), frame.GetThread().GetThreadID(), frame.GetFrameID(),
+                frame.GetPC(), frame.GetCFA(), self.target.GetNumModules())
         if stop != self._stop:
-            self._stop_facts = {"locals": {}}
+            self._stop_facts = {"locals": {}, "parsed": {}}
         self._stop = stop
         return self._stop_facts
 
@@ -132,7 +158,8 @@ class Session:
             raise
         finally:   # our calls stopped the process: the facts now belong to that stop
             if self._stop is not None:
-                self._stop = (self.process.GetStopID(),) + self._stop[1:]
+                self._stop = (self.process.GetStopID(),) + self._stop[1:-1] + \
+                    (self.target.GetNumModules(),)
 
     def _abandon(self, thread: lldb.SBThread) -> Outcome:
         entry = self._suspended.pop(thread.GetThreadID(), None)
@@ -159,10 +186,15 @@ class Session:
         if self._earlier:
             self._carry_over()
         dumps: list[tuple[str, str]] = []
-        provider = FrameProvider(self.target, frame, self.types, self.persistent)
-        program = _too_deep_is_an_error(source, analyze, source, provider)
+        parsed = facts["parsed"].get(source) if options.cache else None
+        if parsed is None or not parsed.still_valid(frame):
+            provider = FrameProvider(self.target, frame, self.types, self.persistent)
+            program = _too_deep_is_an_error(source, analyze, source, provider)
+            parsed = _Parsed(program, provider, _cache_key(source, program, provider))
+            if options.cache and not program.new_persistents:
+                facts["parsed"][source] = parsed
+        program, provider, key = parsed.program, parsed.provider, parsed.key
         clock.lap("parse")
-        key = _cache_key(source, program, provider)
         scope = Scope(self.heap)
         try:
             code = self._cached(key) if options.cache and not options.dump else None
@@ -178,6 +210,8 @@ class Session:
             if program.result_type is not None:
                 ty = program.result_type
                 result_address = scope.allocate(ty.size, max(ty.align, 1), "rw")
+            if "language" not in facts:    # of the frame: how the result prints
+                facts["language"] = frame.GuessLanguage()
             clock.lap("load")
             try:
                 facts["registers"] = run.call(
@@ -205,7 +239,8 @@ class Session:
             clock.lap("run")
             text = ""
             if program.result_type is not None:
-                text = self._keep_result(program.result_type, result_address, scope, thread)
+                text = self._keep_result(program.result_type, result_address, scope,
+                                         facts["language"])
             clock.lap("report")
         finally:
             scope.free_all()
@@ -310,8 +345,8 @@ class Session:
                 slots.append(copy.address)
             else:
                 address = local_addresses.get(sym.name)
-                if address is None:
-                    value = provider.locals[sym.name]
+                if address is None:     # found again: the provider's may be stale
+                    value = frame.FindVariable(sym.name)
                     address = _memory_address(value)
                     if address is None:
                         copies.append(self._copy_of(value, scope, value))
@@ -356,8 +391,7 @@ class Session:
             changed = True
         return changed, dropped
 
-    def _keep_result(self, ty: CType, address: int, scope: Scope,
-                     thread: lldb.SBThread) -> str:
+    def _keep_result(self, ty: CType, address: int, scope: Scope, language: int) -> str:
         """The result stays where the code wrote it and becomes LLDB's next `$N`."""
         sbtype, exact = self.types.to_sbtype(ty)
         value = persistent_result(self.target, address, sbtype)
@@ -365,8 +399,7 @@ class Session:
         var = PersistentVar(value.GetName(), ty, address, lldb_address=address)
         self.persistent[var.name] = var
         self._results[var.name] = _Result(var, _bytes_of(value))
-        return describe(value, None if exact else type_name(ty),
-                        thread.GetSelectedFrame().GuessLanguage())
+        return describe(value, None if exact else type_name(ty), language)
 
     def _carry_over(self) -> None:
         """Our results from this target's earlier processes. LLDB keeps each as a

@@ -1,0 +1,95 @@
+"""What jit-eval keeps between evaluations (an expression analyzed at a stop, its code,
+where a frame's locals are) never gives a stale answer: the same text at a later stop
+reads the new values, a library loaded on the way is found, `$` names made or changed
+by `expression` in between are seen as they are now, and a re-run process starts
+afresh. (Registers the user writes between evaluations: test_session.py.)"""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from lldbrun import HERE, batch, build, parse_result
+
+
+@pytest.fixture(scope="module")
+def stops_exe(tmp_path_factory):
+    out = tmp_path_factory.mktemp("stops")
+    subprocess.run(["gcc", "-g", "-O0", "-shared", "-fPIC", "-o", str(out / "libstops_extra.so"),
+                    str(HERE / "programs" / "stops_extra.c")], check=True)
+    return build(HERE / "programs" / "stops.c", out, "-ldl")
+
+
+def results(blocks) -> list:
+    return [parse_result(out) if command.startswith("jit-eval") else None
+            for command, out in blocks]
+
+
+def test_same_expression_at_later_stops_reads_new_values(stops_exe):
+    """step(i) stops with local = 10 * i and counter = i + 1; each expression is
+    evaluated twice at each stop (the second time from what the first left)."""
+    exprs = ["local + counter", "mixed * 2", "counter * scale", "&local == &local"]
+    commands = []
+    for _ in range(3):
+        commands += [f"jit-eval {e}" for e in exprs for _ in range(2)] + ["continue"]
+    got = results(batch(stops_exe, commands))
+    per_stop = len(exprs) * 2 + 1
+    for i in range(3):
+        stop = got[i * per_stop:(i + 1) * per_stop - 1]
+        assert stop[0] == stop[1] == ("int", str(10 * i + i + 1)), (i, stop)
+        assert stop[2] == stop[3] == ("double", f"{3.0 * i:g}"), (i, stop)
+        assert stop[4] == stop[5] == ("double", f"{1.5 * (i + 1):g}"), (i, stop)
+        assert stop[6] == stop[7] == ("int", "1"), (i, stop)
+
+
+def test_library_loaded_between_stops_and_by_an_evaluation(stops_exe):
+    commands = ["jit-eval extra_twice(3)", "jit-eval counter + 1",
+                "continue",                     # the program loads the library after this
+                "continue",
+                "jit-eval extra_twice(3) + extra_value", "jit-eval counter + 1",
+                "jit-eval extra_twice(3) + extra_value"]
+    blocks = batch(stops_exe, commands)
+    got = results(blocks)
+    assert "error:" in blocks[0][1] and "extra_twice" in blocks[0][1]
+    assert got[1] == ("int", "2") and got[5] == ("int", "4")
+    assert got[4] == got[6] == ("int", "1240")
+
+
+def test_library_loaded_by_an_evaluation_at_the_same_stop(stops_exe):
+    commands = ["jit-eval counter + 1", "jit-eval extra_value",
+                'jit-eval (long)dlopen("./libstops_extra.so", 2) != 0',
+                "jit-eval extra_value + counter", "jit-eval counter + 1",
+                "jit-eval extra_value + counter"]
+    blocks = batch(stops_exe, commands)
+    got = results(blocks)
+    assert got[0] == got[4] == ("int", "2")
+    assert "error:" in blocks[1][1]
+    assert got[2] == ("int", "1")
+    assert got[3] == got[5] == ("int", "1235")
+
+
+def test_dollar_names_made_and_changed_in_between(stops_exe):
+    commands = ["expression int $v = 5", "jit-eval $v + 1", "expression $v = 7",
+                "jit-eval $v + 1",
+                "jit-eval int $w = 3", "jit-eval $w * 2", "jit-eval $w = 10", "jit-eval $w * 2",
+                "jit-eval int $w = 4",              # declared already: an error, every time
+                "expression int $w = 50", "jit-eval $w * 2",   # LLDB's own $w now
+                "jit-eval local + counter"]
+    blocks = batch(stops_exe, commands)
+    got = results(blocks)
+    assert got[1] == ("int", "6") and got[3] == ("int", "8")
+    assert got[5] == ("int", "6") and got[7] == ("int", "20")
+    assert "error:" in blocks[8][1]
+    assert got[10] == ("int", "100")
+    assert got[11] == ("int", "1")
+
+
+def test_rerun_process_starts_afresh(stops_exe):
+    commands = ["jit-eval local + counter", "jit-eval mixed + counter", "continue",
+                "jit-eval local + counter", "process kill", "run",
+                "jit-eval local + counter", "jit-eval mixed + counter", "continue",
+                "jit-eval local + counter"]
+    got = results(batch(stops_exe, commands))
+    assert got[0] == got[6] == ("int", "1")
+    assert got[1] == got[7] == ("double", "1")
+    assert got[3] == got[9] == ("int", "12")
