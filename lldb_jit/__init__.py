@@ -4,6 +4,10 @@ machine code inside the stopped debuggee.
     (lldb) command script import lldb_jit
     (lldb) jit-eval counter + local * 2
     (int) $0 = 55
+
+Importing the plugin registers the command and returns; a background thread then
+imports the pipeline and LLVM's library (most of the first evaluation's cost), while
+the user sets up the target. The first `jit-eval` waits for it if it comes sooner.
 """
 
 
@@ -11,3 +15,26 @@ def __lldb_init_module(debugger, internal_dict):
     from . import command  # noqa: F401  (LLDB finds the class as lldb_jit.command...)
     debugger.HandleCommand(
         "command script add -o -c lldb_jit.command.JitEvalCommand jit-eval")
+    _warm_up_in_background()
+
+
+def _warm_up_in_background() -> None:
+    import threading
+    threading.Thread(target=_warm_up, name="lldb-jit warm-up", daemon=True).start()
+
+
+def _warm_up() -> None:
+    """Import what an evaluation needs. Only imports: nothing here may run LLVM code,
+    which a debugger exiting at once would tear down under it."""
+    try:
+        import importlib
+        from . import session  # noqa: F401  (the pipeline: front end, irgen, linker, run)
+        from . import targets
+        for folder in set(targets._FOLDERS.values()):
+            importlib.import_module(f"{targets.__name__}.{folder}")
+        from .dwarfmacros import load_elf_reader
+        load_elf_reader()
+        from .compile import load_llvm
+        load_llvm()
+    except Exception:   # an evaluation will import again and report what fails
+        pass

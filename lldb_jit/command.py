@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from typing import TYPE_CHECKING
 
 import lldb
 
 from .errors import CompileError, JitError
 from .report import caret_lines
-from .session import STAGES, Options, session_for
+
+if TYPE_CHECKING:
+    from .session import Options
+
+# The pipeline (lldb_jit.session and all it imports) is imported at the first
+# evaluation, or before it by the thread lldb_jit/__init__.py starts when the plugin
+# loads: `command script import lldb_jit` itself only registers the command.
 
 HELP = """\
 Evaluate a C expression or statement list by compiling it with LLVM and running it
@@ -67,7 +74,7 @@ def _boolean(text: str) -> bool:
 
 def _parser() -> argparse.ArgumentParser:
     p = _ArgumentParser(prog="jit-eval", add_help=False, exit_on_error=False)
-    p.add_argument("-t", "--timeout", type=float, default=Options.timeout)
+    p.add_argument("-t", "--timeout", type=float, default=None)
     p.add_argument("--dump", action="append", default=[],
                    choices=["ir", "ir-opt", "asm", "all"])
     p.add_argument("-a", "--all-threads", action="store_true")
@@ -99,12 +106,15 @@ _PARSER = _parser()
 
 
 def parse_options(text: str) -> tuple[Options, bool]:
+    from .session import Options
     if not text.strip():
         return Options(), False
     try:
         args = _PARSER.parse_args(shlex.split(text))
     except (ValueError, argparse.ArgumentError) as e:
         raise JitError(str(e)) from None
+    if args.timeout is None:
+        args.timeout = Options.timeout
     if args.timeout < 0:
         raise JitError("the timeout must be 0 (none) or a positive number of seconds")
     dump = set(args.dump)
@@ -152,6 +162,7 @@ class JitEvalCommand:
             raise JitError("jit-eval needs a stopped process")
         if not frame.IsValid():
             raise JitError("jit-eval needs a selected frame")
+        from .session import session_for
         session = session_for(exe_ctx.GetTarget(), process)
         outcome = session.evaluate(frame, source, options)
         for kind, text in outcome.dumps:
@@ -159,6 +170,7 @@ class JitEvalCommand:
         if outcome.text:
             result.AppendMessage(outcome.text)
         if show_time:
+            from .session import STAGES
             total = sum(outcome.timings.values())
             parts = ", ".join(f"{s} {outcome.timings[s] * 1e3:.2f}" for s in STAGES
                               if s in outcome.timings)

@@ -17,10 +17,17 @@ LOOP_OPT, STRAIGHT_OPT = 2, 0
 
 
 def _llvm():
-    """llvmlite's binding, imported at the first compile: loading LLVM is a good part
-    of importing the plugin, and an evaluation whose code is cached needs none."""
+    """llvmlite's binding, imported at the first compile (or by the plugin's warm-up
+    thread, lldb_jit/__init__.py): loading LLVM's library is most of the first
+    evaluation's time, and an evaluation whose code is cached needs none."""
     import llvmlite.binding as llvm
     return llvm
+
+
+def load_llvm() -> None:
+    """Load LLVM's library (llvmlite declares every C function's prototype as it
+    loads), without running LLVM."""
+    _llvm()
 
 
 @lru_cache(maxsize=None)

@@ -23,8 +23,6 @@ import struct
 from collections import OrderedDict
 from typing import Mapping
 
-from elftools.elf.elffile import ELFFile
-
 from .frontend.macros import Macro
 
 # DW_MACRO_* (DWARF 5; the GNU version 4 uses the same numbers for these)
@@ -67,6 +65,12 @@ def macros_at(path: str, address: int | None, cu_name: str, file: str,
 _readers: dict[str, tuple[tuple, MacroReader | None]] = {}
 
 
+def load_elf_reader() -> None:
+    """Import pyelftools, which the first reader needs (the plugin's warm-up thread
+    does it, lldb_jit/__init__.py)."""
+    from elftools.elf.elffile import ELFFile  # noqa: F401
+
+
 def _reader(path: str) -> MacroReader | None:
     try:
         st = os.stat(path)
@@ -92,6 +96,7 @@ class MacroReader:
     @classmethod
     def open(cls, path: str) -> MacroReader | None:
         """None, cheaply, when the file has no macro section (no `-g3`)."""
+        from elftools.elf.elffile import ELFFile   # pyelftools: loaded when first needed
         stream = open(path, "rb")
         try:
             elf = ELFFile(stream)
@@ -105,7 +110,7 @@ class MacroReader:
             stream.close()
             raise
 
-    def __init__(self, stream, elf: ELFFile, macro, macinfo):
+    def __init__(self, stream, elf, macro, macinfo):
         self.stream = stream
         self.elf = elf
         self.macro = macro.data() if macro is not None else b""
