@@ -132,8 +132,8 @@ def call(thread: lldb.SBThread, abi, trampoline: Trampoline, entry: int, block: 
     the code does not return; the registers are as they were in every case, except that
     a crash (without `unwind_on_error`) or a breakpoint (without `ignore_breakpoints`)
     leaves the thread there: CallSuspended, and `abandon()` puts it back. `before` may
-    give what an earlier call at this stop returned (the registers abi.ENTRY_CHECKED,
-    the PC and SP); the registers the trampoline saves need no looking at, so a
+    give what an earlier call at this stop returned (the registers abi.entry_checked()
+    names, the PC and SP); the registers the trampoline saves need no looking at, so a
     register the user changed since is never put back to an older value. Only `thread`
     runs unless `all_threads`."""
     process = thread.GetProcess()
@@ -142,13 +142,11 @@ def call(thread: lldb.SBThread, abi, trampoline: Trampoline, entry: int, block: 
     regs = Registers(thread, abi)
     live = {abi.PC: regs.frame.GetPC(), abi.SP: regs.frame.GetSP()}
     if before is None or any(before.get(n) != v for n, v in live.items()):
-        before = {**regs.read(abi.ENTRY_CHECKED), **live}   # a new stop, or moved
-        try:
-            memory.read(live[abi.SP] - abi.STACK_NEEDED, 1)
-        except ExecError:
-            raise ExecError("the thread's stack has no room to run the expression") from None
+        # a new stop, or moved
+        before = {**regs.read(abi.entry_checked(memory.read, live[abi.PC])), **live}
+        _probe_stack(thread, memory, live[abi.SP] - abi.STACK_NEEDED)
     elif abi.entry_registers(before):   # stopped in a system call: look each time
-        before = {**before, **regs.read(abi.ENTRY_CHECKED)}
+        before = {**before, **regs.read(abi.entry_checked(memory.read, live[abi.PC]))}
     block_address = None
     if block and mailbox_block(abi) + len(block) > MAILBOX_SIZE:
         block_address = memory.allocate(len(block), 16, "rw")
@@ -184,6 +182,22 @@ def call(thread: lldb.SBThread, abi, trampoline: Trampoline, entry: int, block: 
         raise ExecError(problem.text if outcome is not None else
                         problem.text + "; the thread could not run the register restore path")
     return before
+
+
+_probed: dict[tuple[int, int], int] = {}   # (process, thread) -> lowest stack address read
+
+
+def _probe_stack(thread: lldb.SBThread, memory, lowest: int) -> None:
+    """That the thread's stack has room down to `lowest`: read there, unless an
+    address at or below it was read before (a stack does not shrink)."""
+    key = (thread.GetProcess().GetUniqueID(), thread.GetThreadID())
+    if _probed.get(key, lowest + 1) <= lowest:
+        return
+    try:
+        memory.read(lowest, 1)
+    except ExecError:
+        raise ExecError("the thread's stack has no room to run the expression") from None
+    _probed[key] = lowest
 
 
 def system_call(thread: lldb.SBThread, abi, number: int, args: tuple[int, ...], place: int,

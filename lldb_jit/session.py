@@ -29,6 +29,7 @@ from .report import describe, persistent_result
 from .targets import MAILBOX_SIZE, for_triple, trampoline_bytes
 
 CODE_CACHE_SIZE = 64
+ANALYZED_CACHE_SIZE = 256
 STAGES = ("parse", "irgen", "compile", "link", "load", "run", "report")
 
 
@@ -102,6 +103,29 @@ class _Parsed:
         return True
 
 
+class _ModuleWatch:
+    """Whether the target's modules changed since a moment: a listener to its
+    broadcasts of modules (or their symbols) loaded and unloaded, polled without
+    waiting. `generation` counts the changes seen; None when the target would not take
+    the listener (then nothing is kept across stops)."""
+
+    BITS = (lldb.SBTarget.eBroadcastBitModulesLoaded | lldb.SBTarget.eBroadcastBitModulesUnloaded
+            | lldb.SBTarget.eBroadcastBitSymbolsLoaded)
+
+    def __init__(self, target: lldb.SBTarget):
+        self.listener = lldb.SBListener("lldb-jit module watch")
+        got = target.GetBroadcaster().AddListener(self.listener, self.BITS)
+        self._generation = 0 if got == self.BITS else None
+
+    @property
+    def generation(self) -> int | None:
+        if self._generation is not None:
+            event = lldb.SBEvent()
+            while self.listener.GetNextEvent(event):
+                self._generation += 1
+        return self._generation
+
+
 class Session:
     def __init__(self, target: lldb.SBTarget, process: lldb.SBProcess):
         self.target = target
@@ -119,6 +143,10 @@ class Session:
         self._pinned: dict[tuple, _Code] = {}
         self._stop: tuple | None = None     # the stop that _stop_facts describe
         self._stop_facts: dict = {}
+        self._modules = _ModuleWatch(target)
+        # expressions analyzed at earlier stops, by (source, where), while no module
+        # changes (see _analyzed)
+        self._analyzed: OrderedDict[tuple, tuple[int, _Parsed]] = OrderedDict()
         self._indirect: dict[int, int] = {}   # indirect function resolver -> its choice
         self._suspended: dict[int, tuple[run.Suspended, list]] = {}   # thread id -> call, blocks
 
@@ -186,13 +214,13 @@ class Session:
         if self._earlier:
             self._carry_over()
         dumps: list[tuple[str, str]] = []
-        parsed = facts["parsed"].get(source) if options.cache else None
-        if parsed is None or not parsed.still_valid(frame):
+        parsed = self._analyzed_before(source, frame, facts) if options.cache else None
+        if parsed is None:
             provider = FrameProvider(self.target, frame, self.types, self.persistent)
             program = _too_deep_is_an_error(source, analyze, source, provider)
             parsed = _Parsed(program, provider, _cache_key(source, program, provider))
             if options.cache and not program.new_persistents:
-                facts["parsed"][source] = parsed
+                self._keep_analyzed(source, frame, facts, parsed)
         program, provider, key = parsed.program, parsed.provider, parsed.key
         clock.lap("parse")
         scope = Scope(self.heap)
@@ -245,6 +273,35 @@ class Session:
         finally:
             scope.free_all()
         return Outcome(text, clock.times, dumps)
+
+    def _analyzed_before(self, source: str, frame: lldb.SBFrame, facts: dict) -> _Parsed | None:
+        """`source` as analyzed at this stop, or at an earlier stop of this thread at
+        the same place in the same function (where every name means what it meant then
+        while no module was loaded or unloaded since: a local's address is found anew
+        at each stop, values are read when the code runs); None if it was not, or a
+        `$` name it uses changed."""
+        parsed = facts["parsed"].get(source)
+        if parsed is None:
+            generation = self._modules.generation
+            key = (source, *_place(frame))
+            entry = self._analyzed.get(key) if generation is not None else None
+            if entry is None or entry[0] != generation:
+                return None
+            self._analyzed.move_to_end(key)
+            parsed = entry[1]
+        if not parsed.still_valid(frame):
+            return None
+        facts["parsed"][source] = parsed
+        return parsed
+
+    def _keep_analyzed(self, source: str, frame: lldb.SBFrame, facts: dict,
+                       parsed: _Parsed) -> None:
+        facts["parsed"][source] = parsed
+        generation = self._modules.generation
+        if generation is not None:
+            self._analyzed[(source, *_place(frame))] = (generation, parsed)
+            while len(self._analyzed) > ANALYZED_CACHE_SIZE:
+                self._analyzed.popitem(last=False)
 
     def _build(self, program, provider, scope, clock, dumps, options) -> _Code:
         module = _too_deep_is_an_error(program.source, gen_module, program, self.triple)
@@ -427,6 +484,14 @@ class Session:
             self.persistent[old.name] = PersistentVar(old.name, old.type, address,
                                                       old.lldb_address)
         self._earlier = []
+
+
+def _place(frame: lldb.SBFrame) -> tuple:
+    """Where a frame is, for what its names mean: the thread (thread-local storage),
+    the PC and the function, inlined or not (an inlined function's frame shares its
+    caller's PC)."""
+    return (frame.GetThread().GetThreadID(), frame.GetPC(), frame.GetFunctionName(),
+            frame.IsInlined())
 
 
 def _bytes_of(value: lldb.SBValue) -> bytes:

@@ -103,6 +103,17 @@ def test_entry_cancels_a_pending_syscall_restart(rax, zeroed):
         ({"rax": rax} if zeroed else {})
 
 
+def test_rax_is_read_only_after_a_system_call_instruction():
+    code = {0x1000: bytes.fromhex("0f05"), 0x2000: bytes.fromhex("4889"),
+            0x3000: bytes.fromhex("cd80")}
+    read = lambda address, size: code[address]   # noqa: E731
+    assert x86_64.entry_checked(read, 0x1002) == ("rax", "rflags")
+    assert x86_64.entry_checked(read, 0x2002) == ("rflags",)
+    assert x86_64.entry_checked(read, 0x3002) == ("rax", "rflags")
+    assert x86_64.entry_checked(read, 0x4002) == ("rax", "rflags")   # unreadable
+    assert x86_64.entry_registers({"rflags": 0x246}) == {}
+
+
 def test_resume_flag_is_put_back_by_the_debugger():
     assert x86_64.restore_after({"rax": 0, "rflags": 0x10246}) == {"rflags": 0x10246}
 

@@ -22,9 +22,6 @@ RED_ZONE = 128
 STACK_ALIGN = 16
 GPRS = tuple(f"x{i}" for i in range(31))
 CHECKED_REGISTERS = GPRS + ("sp", "pc", "cpsr")
-# Read once per stop before the first call: none that entry_registers() needs, but a
-# register the stop did not send, so that LLDB has read them all (see run._put_back).
-ENTRY_CHECKED = ("cpsr",)
 
 # Entered with the thread's own SP; GNU as syntax (tests/unit/test_abi.py checks that
 # the bytes below are this assembly and the offsets its labels).
@@ -196,6 +193,13 @@ def changed_while_saving(offset: int) -> tuple[str, ...]:
 def frame_of(sp: int) -> int:
     """Where the trampoline entered with SP `sp` puts its frame (x29)."""
     return sp - RED_ZONE - FRAME_BYTES
+
+
+def entry_checked(read, pc: int) -> tuple[str, ...]:
+    """Registers to read once per stop before the first call: none that
+    entry_registers() needs, but one the stop does not send, so that LLDB has read
+    them all (see run._put_back)."""
+    return ("cpsr",)
 
 
 def entry_registers(before: dict[str, int]) -> dict[str, int]:

@@ -31,10 +31,6 @@ STACK_ALIGN = 16
 # Registers the debugger compares before and after a call (cheap to read: general).
 CHECKED_REGISTERS = ("rax", "rbx", "rcx", "rdx", "rdi", "rsi", "rbp", "rsp",
                      "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags")
-# Read once per stop before the first call: what entry_registers() and
-# restore_after() look at (registers the stop did not send: LLDB has then read them
-# all, see run._put_back).
-ENTRY_CHECKED = ("rax", "rflags")
 
 # Entered with the thread's own SP; AT&T syntax, assembled by LLVM (tests/unit/test_abi.py
 # checks that the bytes below are this assembly and the offsets its labels).
@@ -195,10 +191,27 @@ def _no_restart(rax: int) -> dict[str, int]:
     return {"rax": 0} if (-rax) % (1 << 64) in _RESTART_ERRNOS else {}
 
 
+# The system call instructions a thread stopped in a system call has just run.
+_SYSCALL_INSTRUCTIONS = (bytes.fromhex("0f05"), bytes.fromhex("cd80"), bytes.fromhex("0f34"))
+
+
+def entry_checked(read, pc: int) -> tuple[str, ...]:
+    """Registers to read once per stop before the first call, the thread's PC being
+    `pc` and `read(address, size)` reading memory (LLDB has the code at the PC in its
+    cache after a stop): the flags, for restore_after(), and rax only where a system
+    call may be pending (entry_registers). Both are registers the stop does not send:
+    LLDB has then read them all (see run._put_back)."""
+    try:
+        in_syscall = read(pc - 2, 2) in _SYSCALL_INSTRUCTIONS
+    except Exception:      # unreadable: look at rax
+        in_syscall = True
+    return ("rax", "rflags") if in_syscall else ("rflags",)
+
+
 def entry_registers(before: dict[str, int]) -> dict[str, int]:
     """Registers besides the PC that send the thread, as it is at the stop (`before`
-    holds ENTRY_CHECKED), into the trampoline."""
-    return _no_restart(before["rax"])
+    holds what entry_checked() named), into the trampoline."""
+    return _no_restart(before["rax"]) if "rax" in before else {}
 
 
 _RF = 1 << 16   # the resume flag: pushfq stores it as 0 and popfq cannot set it
@@ -207,7 +220,7 @@ _RF = 1 << 16   # the resume flag: pushfq stores it as 0 and popfq cannot set it
 def restore_after(before: dict[str, int]) -> dict[str, int]:
     """Registers the trampoline cannot put back as they were at the stop: rax where
     entry_registers() changed it, the flags when the stop left RF set."""
-    out = {"rax": before["rax"]} if _no_restart(before["rax"]) else {}
+    out = {"rax": before["rax"]} if entry_registers(before) else {}
     if before["rflags"] & _RF:
         out["rflags"] = before["rflags"]
     return out
