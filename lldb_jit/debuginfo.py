@@ -525,17 +525,21 @@ def load_shared_libraries(target: lldb.SBTarget) -> bool:
         if tag in (None, DT_NULL) or tag == DT_DEBUG:
             r_debug = memory.word(entry + 8) if tag == DT_DEBUG else 0
             break
-    known = {m.GetFileSpec().fullpath for m in target.module_iter()}
+    # by real path: the link map says /lib64/ld-linux-x86-64.so.2 where LLDB has
+    # /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 (adding it twice makes every
+    # symbol of ld.so ambiguous to LLDB's own `expression`)
+    known = {os.path.realpath(m.GetFileSpec().fullpath) for m in target.module_iter()}
     added = False
     link_map = memory.word(r_debug + R_MAP) if r_debug else None
     for _ in range(MAX_LIBRARIES):
         if not link_map:
             break
         bias, name = memory.word(link_map + L_ADDR), memory.string(memory.word(link_map + L_NAME))
-        if name and name not in known and bias is not None and os.path.isfile(name):
+        if name and os.path.realpath(name) not in known and bias is not None \
+                and os.path.isfile(name):
             module = target.AddModule(name, None, None)
             if module.IsValid() and not target.SetModuleLoadAddress(module, bias).Fail():
-                known.add(name)
+                known.add(os.path.realpath(name))
                 added = True
         link_map = memory.word(link_map + L_NEXT)
     return added
