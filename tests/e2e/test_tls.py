@@ -171,3 +171,29 @@ def test_through_every_stub(kind, tls_exe, aarch64_tls_exe):
         errno = dict(blocks)["jit-eval errno"]
         assert errno.startswith("error: 'errno' is a thread-local symbol of tls without "
                                 "debug info"), errno
+
+
+@pytest.fixture(scope="module")
+def dlopen_exe(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tls-dlopen")
+    subprocess.run(["gcc", "-g", "-O0", "-shared", "-fPIC", "-o", str(out / "libtls_lib.so"),
+                    str(HERE / "programs" / "tls_lib.c")], check=True)
+    return build(HERE / "programs" / "tls_dlopen.c", out, "-pthread")
+
+
+def test_a_dlopened_library_block_allocated_in_one_thread_only(dlopen_exe):
+    """A library loaded by dlopen has no static TLS: its block is in the DTV of a
+    thread that used it (main), and in no other (the worker): a clear error there,
+    where LLDB's `expression` says "read memory from 0x0 failed"."""
+    commands = ["jit-eval lib_tls", "expression -- lib_tls", "jit-eval &lib_tls == mine",
+                "jit-eval lib_pair[1] - lib_pair[0]", "jit-eval lib_tls = 9",
+                "expression -- lib_tls", "thread select 2", "jit-eval lib_tls",
+                "jit-eval sizeof lib_tls"]
+    out = [text for _, text in batch(dlopen_exe, commands)]
+    assert parse_result(out[0]) == parse_result(out[1]) == ("int", "6"), out[:2]
+    assert parse_result(out[2]) == ("int", "1")           # where the library's code put it
+    assert parse_result(out[3]) == ("double", "1")
+    assert parse_result(out[5]) == ("int", "9")
+    assert out[7].endswith("error: the thread-local storage of libtls_lib.so is not "
+                           "allocated in this thread (the thread has not used it yet)"), out[7]
+    assert parse_result(out[8]) == ("unsigned long", "4")
