@@ -298,7 +298,8 @@ class FrameProvider:
             symbol = context.GetSymbol()
             address = symbol.GetStartAddress().GetLoadAddress(self.target)
             if symbol.GetType() == lldb.eSymbolTypeData and \
-                    address != lldb.LLDB_INVALID_ADDRESS:
+                    address != lldb.LLDB_INVALID_ADDRESS and \
+                    not _in_tls_segment(symbol.GetStartAddress().GetSection()):
                 self.addresses[name] = self._copy_relocated(name, address)
                 return Symbol(name, SymKind.GLOBAL, ct.no_debug_info_data(symbol.GetSize()))
         return None
@@ -382,7 +383,10 @@ class FrameProvider:
             return None
         var, sbtype = found
         self.thread_locals[name] = var
-        return Symbol(name, SymKind.THREAD_LOCAL, self.types.convert(sbtype))
+        # without debug info (static glibc's errno), only a cast can say what it is
+        ty = self.types.convert(sbtype) if sbtype is not None else \
+            ct.no_debug_info_data(var.size)
+        return Symbol(name, SymKind.THREAD_LOCAL, ty)
 
     def _copy_relocated(self, name: str, address: int) -> int:
         """A library's global that the executable uses lives in the executable: the
@@ -595,6 +599,7 @@ class ThreadLocal:
     name: str
     module: lldb.SBModule
     offset: int
+    size: int
 
 
 class ThreadLocalStorage:
@@ -615,9 +620,10 @@ class ThreadLocalStorage:
 
     # -- finding the variable ---------------------------------------------------------
     def find(self, name: str,
-             first: lldb.SBModule | None) -> tuple[ThreadLocal, lldb.SBType] | None:
-        """The thread-local variable `name` (the frame's module first) and its type;
-        None if no module has a thread-local symbol of that name."""
+             first: lldb.SBModule | None) -> tuple[ThreadLocal, lldb.SBType | None] | None:
+        """The thread-local variable `name` (the frame's module first) and its type
+        (None without debug info); None if no module has a thread-local symbol of that
+        name."""
         symbols: dict[str, set[tuple[int, int]]] = {}   # module -> {(offset, size)}
         modules: dict[str, lldb.SBModule] = {}
         for context in self.target.FindSymbols(name):
@@ -637,14 +643,10 @@ class ThreadLocalStorage:
                            f"{module.GetFileSpec().basename}; which one is meant cannot be told")
         (offset, size), = symbols[key]
         sbtype = self._type(module, name)
-        if sbtype is None:
-            raise TlsError(f"'{name}' is a thread-local symbol of "
-                           f"{module.GetFileSpec().basename} without debug info: "
-                           f"its type is unknown")
-        if size and sbtype.GetByteSize() != size:
+        if sbtype is not None and size and sbtype.GetByteSize() != size:
             raise TlsError(f"the debug info of '{name}' ({sbtype.GetByteSize()} bytes) does "
                            f"not match its symbol ({size} bytes)")
-        return ThreadLocal(name, module, offset), sbtype
+        return ThreadLocal(name, module, offset, size), sbtype
 
     def _type(self, module: lldb.SBModule, name: str) -> lldb.SBType | None:
         value = module.FindFirstGlobalVariable(self.target, name)
