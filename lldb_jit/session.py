@@ -16,7 +16,7 @@ import lldb
 
 from . import run
 from .compile import compile_module
-from .debuginfo import FrameProvider, TypeConverter
+from .debuginfo import FrameProvider, ThreadLocalStorage, TypeConverter
 from .errors import CompileError, ExecError
 from .frontend import analyze
 from .frontend.ctype import CType, type_name
@@ -85,6 +85,7 @@ class Session:
         self.process = process
         self.triple = target.GetTriple()
         self.abi = for_triple(self.triple).abi
+        self.tls = ThreadLocalStorage(target, for_triple(self.triple))
         self.pages = SyscallPages(process, self.abi)
         self.heap = Heap(self.pages)
         self.types = TypeConverter(target)
@@ -153,7 +154,7 @@ class Session:
         if self._earlier:
             self._carry_over()
         dumps: list[tuple[str, str]] = []
-        provider = FrameProvider(self.target, frame, self.types, self.persistent)
+        provider = FrameProvider(self.target, frame, self.types, self.persistent, self.tls)
         program = _too_deep_is_an_error(source, analyze, source, provider)
         clock.lap("parse")
         key = _cache_key(source, program, provider)
@@ -283,7 +284,9 @@ class Session:
                      new_vars: dict[str, PersistentVar]) -> tuple[bytes, list[_Copy]]:
         """The argument block: one pointer per frame object the expression uses. Objects
         with no address (registers, variables kept in registers) get a copy, written
-        back after the run if the code changed it."""
+        back after the run if the code changed it. Thread-local variables are here too:
+        their address is the selected thread's, so the code cached for one thread
+        serves every other."""
         ptr = self.target.GetAddressByteSize()
         slots, copies = [], []
         for sym in program.frame_refs:
@@ -301,6 +304,8 @@ class Session:
                                      scope, (frame.GetFrameID(), provider.registers[sym.name]))
                 copies.append(copy)
                 slots.append(copy.address)
+            elif sym.kind is SymKind.THREAD_LOCAL:   # this thread's copy, found anew each time
+                slots.append(self.tls.address(frame.GetThread(), provider.thread_locals[sym.name]))
             else:
                 address = local_addresses.get(sym.name)
                 if address is None:

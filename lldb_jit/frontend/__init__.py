@@ -25,7 +25,7 @@ class Program:
     source: str
     body: Block                # the checked statements; a final ast.Result holds the value
     result_type: CType | None  # None when there is no value to print
-    frame_refs: list[Symbol]   # LOCAL/PERSISTENT/REGISTER symbols, by argument-block slot
+    frame_refs: list[Symbol]   # LOCAL/PERSISTENT/REGISTER/THREAD_LOCAL symbols, by slot
     externals: list[Symbol]    # GLOBAL/FUNCTION symbols referenced, each once
     # `$name` variables this program declares (`int $n = 1;`), PERSISTENT symbols that
     # are in frame_refs too: the session allocates their storage before the run, puts

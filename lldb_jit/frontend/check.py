@@ -18,7 +18,8 @@ from .diag import (ASSIGNING, INITIALIZING, PASSING, RETURNING, describe, did_yo
 from .initializer import Initializer
 from .provider import SymKind, Symbol, TypeProvider
 
-FRAME_KINDS = frozenset({SymKind.LOCAL, SymKind.PERSISTENT, SymKind.REGISTER})
+FRAME_KINDS = frozenset({SymKind.LOCAL, SymKind.PERSISTENT, SymKind.REGISTER,
+                         SymKind.THREAD_LOCAL})
 EXTERNAL_KINDS = frozenset({SymKind.GLOBAL, SymKind.FUNCTION})
 TO_UNSIGNED = {Kind.INT: ty_uint, Kind.LONG: ty_ulong, Kind.LLONG: ty_ullong}
 UNKNOWN_FUNCTION = func_type(ty_void, [], has_proto=False)
