@@ -7,9 +7,11 @@ import shlex
 
 import lldb
 
+from .api import outcome_of
 from .errors import CompileError, JitError
+from .formats import gdb_format, lldb_format
 from .report import caret_lines
-from .session import STAGES, Options, session_for
+from .session import STAGES, Options
 
 HELP = """\
 Evaluate a C expression or statement list by compiling it with LLVM and running it
@@ -34,6 +36,15 @@ Options:
                          false: stop at breakpoints in functions the expression calls
                          (default true: step over them)
   --abandon              put back a thread left inside an evaluation by -u/-i false
+  -f, --format FORMAT    print the result in an LLDB format (`help format`: x, d, b,
+                         c, s, p, A, "uppercase hex"...)
+  -G, --gdb-format SPEC  the same with gdb's letters (x, d, u, o, t, a, c, f, s, 4xw...)
+  -d, --dynamic-type WHEN
+                         accepted as `expression` takes it; C has no dynamic types
+  -O, --opt-level 0|1|2  LLVM optimization level (default: 2)
+  --set-default OPTIONS  (alone) make OPTIONS the defaults of later jit-evals in this
+                         debugger, e.g. `jit-eval --set-default -f x -t 5`;
+                         `jit-eval --set-default` alone clears them
   --dump WHAT            also print the code: ir, ir-opt, asm (repeatable) or all
   --time                 print the time each stage of the pipeline took
   --no-cache             compile again even if this expression was compiled before
@@ -44,6 +55,8 @@ Examples:
   jit-eval pt->y * scale
   jit-eval $0 + 1
   jit-eval -t 5 -- slow_function(1000)
+  jit-eval -f x -- flags | 0x80
+  jit-eval -- sizeof(struct point) * 2     (before `run` too: constants need no process)
   jit-eval --dump ir-opt -- a[i] << 2
 """
 
@@ -76,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--abandon", action="store_true")
     p.add_argument("--time", action="store_true")
     p.add_argument("--no-cache", action="store_true")
+    p.add_argument("-f", "--format", type=lldb_format, default=None)
+    p.add_argument("-G", "--gdb-format", type=gdb_format, default=None)
+    p.add_argument("-d", "--dynamic-type", default="no-dynamic-values",
+                   choices=["no-dynamic-values", "run-target", "no-run-target"])
+    p.add_argument("-O", "--opt-level", type=int, choices=[0, 1, 2], default=None)
     return p
 
 
@@ -98,21 +116,28 @@ def split_command(command: str) -> tuple[str, str]:
 _PARSER = _parser()
 
 
-def parse_options(text: str) -> tuple[Options, bool]:
-    if not text.strip():
-        return Options(), False
+def parse_options(text: str) -> tuple[Options, dict]:
+    """The Options of the evaluation and the command's own: time (bool), format."""
     try:
         args = _PARSER.parse_args(shlex.split(text))
-    except (ValueError, argparse.ArgumentError) as e:
+    except (ValueError, argparse.ArgumentError, JitError) as e:
         raise JitError(str(e)) from None
     if args.timeout < 0:
         raise JitError("the timeout must be 0 (none) or a positive number of seconds")
     dump = set(args.dump)
     if "all" in dump:
         dump = {"ir", "ir-opt", "asm"}
-    return Options(timeout=args.timeout, dump=dump, cache=not args.no_cache,
-                   all_threads=args.all_threads, unwind_on_error=args.unwind_on_error,
-                   ignore_breakpoints=args.ignore_breakpoints, abandon=args.abandon), args.time
+    fmt = args.format if args.format is not None else args.gdb_format
+    return (Options(timeout=args.timeout, dump=dump, cache=not args.no_cache,
+                    all_threads=args.all_threads, unwind_on_error=args.unwind_on_error,
+                    ignore_breakpoints=args.ignore_breakpoints, abandon=args.abandon,
+                    opt_level=args.opt_level),
+            {"time": args.time, "format": fmt if fmt is not None else lldb.eFormatDefault})
+
+
+# `--set-default`: option text put before every jit-eval's own, per debugger (a scripted
+# command cannot add settings to LLDB's `settings set`)
+_defaults: dict[int, str] = {}
 
 
 class JitEvalCommand:
@@ -126,7 +151,7 @@ class JitEvalCommand:
         return HELP
 
     def get_flags(self) -> int:
-        return lldb.eCommandRequiresFrame | lldb.eCommandProcessMustBePaused
+        return lldb.eCommandRequiresTarget    # before `run`: constant expressions
 
     def __call__(self, debugger, command, exe_ctx, result) -> None:
         try:
@@ -144,21 +169,26 @@ class JitEvalCommand:
         option_text, source = split_command(command)
         if command.strip() == "--abandon":
             option_text, source = "--abandon", ""
-        options, show_time = parse_options(option_text)
+        debugger = exe_ctx.GetTarget().GetDebugger().GetID()
+        if command.strip().startswith("--set-default"):
+            defaults = command.strip()[len("--set-default"):].strip()
+            parse_options(defaults)                     # checked now, not at each use
+            _defaults[debugger] = defaults
+            result.AppendMessage(f"jit-eval defaults: {defaults or '(none)'}")
+            result.SetStatus(lldb.eReturnStatusSuccessFinishNoResult)
+            return
+        options, shown = parse_options(_defaults.get(debugger, "") + " " + option_text)
         if not source.strip() and not options.abandon:
             raise JitError("no expression to evaluate (see 'help jit-eval')")
-        process, frame = exe_ctx.GetProcess(), exe_ctx.GetFrame()
-        if not process.IsValid() or process.GetState() != lldb.eStateStopped:
-            raise JitError("jit-eval needs a stopped process")
-        if not frame.IsValid():
-            raise JitError("jit-eval needs a selected frame")
-        session = session_for(exe_ctx.GetTarget(), process)
-        outcome = session.evaluate(frame, source, options)
+        frame = exe_ctx.GetFrame()
+        outcome = outcome_of(frame if frame.IsValid() else exe_ctx.GetTarget(), source,
+                             options)
         for kind, text in outcome.dumps:
             result.AppendMessage(f"; --- {kind} ---\n{text.rstrip()}")
-        if outcome.text:
-            result.AppendMessage(outcome.text)
-        if show_time:
+        text = outcome.describe(shown["format"])
+        if text:
+            result.AppendMessage(text)
+        if shown["time"]:
             total = sum(outcome.timings.values())
             parts = ", ".join(f"{s} {outcome.timings[s] * 1e3:.2f}" for s in STAGES
                               if s in outcome.timings)

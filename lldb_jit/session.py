@@ -56,6 +56,7 @@ class Options:
     unwind_on_error: bool = True
     ignore_breakpoints: bool = True
     abandon: bool = False
+    opt_level: int | None = None    # None: the compiler's default
 
 
 @dataclass
@@ -63,6 +64,16 @@ class Outcome:
     text: str                       # what to print ("" for a void result)
     timings: dict[str, float]       # seconds per pipeline stage
     dumps: list[tuple[str, str]]
+    value: lldb.SBValue | None = None   # the result, for formats other than the default
+    spelling: str | None = None     # the result's type as C spells it, where SB cannot
+    language: int = lldb.eLanguageTypeUnknown   # the frame's, for LLDB's formatting
+
+    def describe(self, fmt: int = lldb.eFormatDefault) -> str:
+        """The result as `expression` prints it, in LLDB format `fmt`."""
+        if self.value is None or fmt == lldb.eFormatDefault:
+            return self.text
+        self.value.SetFormat(fmt)
+        return describe(self.value, self.spelling, self.language)
 
 
 @dataclass
@@ -157,7 +168,7 @@ class Session:
         provider = FrameProvider(self.target, frame, self.types, self.persistent, self.tls)
         program = _too_deep_is_an_error(source, analyze, source, provider)
         clock.lap("parse")
-        key = _cache_key(source, program, provider)
+        key = _cache_key(source, program, provider) + (options.opt_level,)
         scope = Scope(self.heap)
         try:
             code = self._cached(key) if options.cache and not options.dump else None
@@ -197,20 +208,21 @@ class Session:
                 scope.keep(var.address)
                 self.persistent[var.name] = var
             clock.lap("run")
-            text = ""
+            outcome = Outcome("", clock.times, dumps)
             if program.result_type is not None:
-                text = self._keep_result(program.result_type, result_address, scope, thread)
+                self._keep_result(program.result_type, result_address, scope, thread, outcome)
             clock.lap("report")
         finally:
             scope.free_all()
-        return Outcome(text, clock.times, dumps)
+        return outcome
 
     def _build(self, program, provider, scope, clock, dumps, options) -> _Code:
         module = _too_deep_is_an_error(program.source, gen_module, program, self.triple)
         clock.lap("irgen")
         dump = (lambda kind, text: dumps.append((kind, text))) if options.dump else None
         obj = _too_deep_is_an_error(program.source, compile_module, module, self.triple,
-                                    dump=dump)
+                                    **({} if options.opt_level is None
+                                       else {"opt": options.opt_level}), dump=dump)
         dumps[:] = [(k, t) for k, t in dumps if k in options.dump]
         clock.lap("compile")
         first = len(scope.blocks)
@@ -355,7 +367,7 @@ class Session:
         return changed, dropped
 
     def _keep_result(self, ty: CType, address: int, scope: Scope,
-                     thread: lldb.SBThread) -> str:
+                     thread: lldb.SBThread, outcome: Outcome) -> None:
         """The result stays where the code wrote it and becomes LLDB's next `$N`."""
         sbtype, exact = self.types.to_sbtype(ty)
         value = persistent_result(self.target, address, sbtype)
@@ -363,8 +375,9 @@ class Session:
         var = PersistentVar(value.GetName(), ty, address, lldb_address=address)
         self.persistent[var.name] = var
         self._results[var.name] = _Result(var, _bytes_of(value))
-        return describe(value, None if exact else type_name(ty),
-                        thread.GetSelectedFrame().GuessLanguage())
+        outcome.value, outcome.spelling = value, None if exact else type_name(ty)
+        outcome.language = thread.GetSelectedFrame().GuessLanguage()
+        outcome.text = describe(value, outcome.spelling, outcome.language)
 
     def _carry_over(self) -> None:
         """Our results from this target's earlier processes. LLDB keeps each as a
