@@ -37,6 +37,9 @@ Options:
   --dump WHAT            also print the code: ir, ir-opt, asm (repeatable) or all
   --time                 print the time each stage of the pipeline took
   --no-cache             compile again even if this expression was compiled before
+  --top-level            define C functions and global variables (`int twice(int x)
+                         { return 2 * x; }`, `int n = 5;`) that stay loaded and that
+                         later expressions use; a new definition replaces one of its name
 
 Examples:
   jit-eval counter + local * 2
@@ -45,6 +48,7 @@ Examples:
   jit-eval $0 + 1
   jit-eval -t 5 -- slow_function(1000)
   jit-eval --dump ir-opt -- a[i] << 2
+  jit-eval --top-level -- int twice(int x) { return 2 * x; }
 """
 
 
@@ -76,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--abandon", action="store_true")
     p.add_argument("--time", action="store_true")
     p.add_argument("--no-cache", action="store_true")
+    p.add_argument("--top-level", action="store_true")
     return p
 
 
@@ -112,7 +117,8 @@ def parse_options(text: str) -> tuple[Options, bool]:
         dump = {"ir", "ir-opt", "asm"}
     return Options(timeout=args.timeout, dump=dump, cache=not args.no_cache,
                    all_threads=args.all_threads, unwind_on_error=args.unwind_on_error,
-                   ignore_breakpoints=args.ignore_breakpoints, abandon=args.abandon), args.time
+                   ignore_breakpoints=args.ignore_breakpoints, abandon=args.abandon,
+                   top_level=args.top_level), args.time
 
 
 class JitEvalCommand:
