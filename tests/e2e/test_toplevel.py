@@ -5,10 +5,12 @@ error changes nothing."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 
 import pytest
 
-from lldbrun import HERE, batch, build, parse_result
+from lldbrun import HERE, batch, build, parse_result, stub
 
 TOP = "jit-eval --top-level -- "
 
@@ -137,3 +139,34 @@ def test_a_crashing_initializer_defines_nothing(toplevel_exe):
     assert "use of undeclared identifier 'seen'" in out[1]
     assert "use of undeclared identifier 'tl_bad'" in out[2]
     assert parse_result(out[3]) == ("int", "12")
+
+
+STUB_COMMANDS = [
+    TOP + "long fact(int n) { return n <= 1 ? 1 : n * fact(n - 1); } "
+          "double mix(signed char c, float f, double d) { return c + f + d; } int tl_n = 7;",
+    "jit-eval fact(15)",
+    "jit-eval mix(-3, 0.5f, 0.25)",
+    "jit-eval apply((int (*)(int))fact, 5)",
+    "jit-eval tl_n * 6",
+]
+
+
+@pytest.mark.parametrize("kind", ["gdbserver", "qemu-aarch64"])
+def test_through_a_stub(kind, toplevel_exe, tmp_path):
+    """The calling convention of each CPU (AArch64 under qemu-aarch64's stub)."""
+    exe = toplevel_exe
+    if kind == "qemu-aarch64":
+        for tool in ("aarch64-linux-gnu-gcc", "qemu-aarch64"):
+            if shutil.which(tool) is None:
+                pytest.fail(f"{tool} is missing: `make system-deps` installs it")
+        exe = tmp_path / "toplevel"
+        subprocess.run(["aarch64-linux-gnu-gcc", "-g", "-O0", "-static", "-o", str(exe),
+                        str(HERE / "programs" / "toplevel.c")], check=True)
+    with stub(kind, exe) as (connect, _):
+        out = [o for _, o in batch(exe, STUB_COMMANDS, connect=connect,
+                                   source="toplevel.c")]
+    assert out[0] == "", out[0]
+    assert parse_result(out[1]) == ("long", "1307674368000")
+    assert parse_result(out[2]) == ("double", "-2.25")
+    assert parse_result(out[3]) == ("int", "120")
+    assert parse_result(out[4]) == ("int", "42")
