@@ -48,6 +48,9 @@ Options:
   --dump WHAT            also print the code: ir, ir-opt, asm (repeatable) or all
   --time                 print the time each stage of the pipeline took
   --no-cache             compile again even if this expression was compiled before
+  --top-level            define C functions and global variables (`int twice(int x)
+                         { return 2 * x; }`, `int n = 5;`) that stay loaded and that
+                         later expressions use; a new definition replaces one of its name
 
 Examples:
   jit-eval counter + local * 2
@@ -58,6 +61,7 @@ Examples:
   jit-eval -f x -- flags | 0x80
   jit-eval -- sizeof(struct point) * 2     (before `run` too: constants need no process)
   jit-eval --dump ir-opt -- a[i] << 2
+  jit-eval --top-level -- int twice(int x) { return 2 * x; }
 """
 
 
@@ -94,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-d", "--dynamic-type", default="no-dynamic-values",
                    choices=["no-dynamic-values", "run-target", "no-run-target"])
     p.add_argument("-O", "--opt-level", type=int, choices=[0, 1, 2], default=None)
+    p.add_argument("--top-level", action="store_true")
     return p
 
 
@@ -131,7 +136,7 @@ def parse_options(text: str) -> tuple[Options, dict]:
     return (Options(timeout=args.timeout, dump=dump, cache=not args.no_cache,
                     all_threads=args.all_threads, unwind_on_error=args.unwind_on_error,
                     ignore_breakpoints=args.ignore_breakpoints, abandon=args.abandon,
-                    opt_level=args.opt_level),
+                    opt_level=args.opt_level, top_level=args.top_level),
             {"time": args.time, "format": fmt if fmt is not None else lldb.eFormatDefault})
 
 

@@ -264,7 +264,7 @@ class FrameProvider:
 
     def __init__(self, target: lldb.SBTarget, frame: lldb.SBFrame | None,
                  converter: TypeConverter, persistent: dict,
-                 tls: ThreadLocalStorage | None = None):
+                 tls: ThreadLocalStorage | None = None, definitions: dict | None = None):
         self.target = target
         self.frame = frame if frame is not None and frame.IsValid() else None
         self.module = self.frame.GetModule() if self.frame else None
@@ -277,6 +277,9 @@ class FrameProvider:
         self.addresses: dict[str, int] = {}   # link name -> load address (from debug info)
         self.indirect: dict[str, int] = {}    # GNU indirect functions: name -> resolver
         self.tls = tls
+        # `jit-eval --top-level` definitions: name -> session.Definition (its symbol and
+        # where it is loaded); after the frame's locals, before the debuggee's names
+        self.definitions = definitions or {}
         self.thread_locals: dict[str, ThreadLocal] = {}   # THREAD_LOCAL symbols by name
         self._libraries_loaded = False
         self._macros: Mapping[str, Macro] | None = None
@@ -285,11 +288,20 @@ class FrameProvider:
     def lookup_identifier(self, name: str) -> Symbol | None:
         if name.startswith("$"):
             return self._persistent(name) or self._register(name)
-        found = (self._local(name) or self._global(name) or self._function(name)
-                 or self._enumerator(name))
+        found = (self._local(name) or self._definition(name) or self._global(name)
+                 or self._function(name) or self._enumerator(name))
         if found is None and self._load_libraries():
             return self.lookup_identifier(name)
         return found or self._data_symbol(name)
+
+    def _definition(self, name: str) -> Symbol | None:
+        """A function or global defined by `jit-eval --top-level`: the linker resolves
+        it to where it was loaded."""
+        found = self.definitions.get(name)
+        if found is None:
+            return None
+        self.addresses[found.symbol.link_name] = found.address
+        return found.symbol
 
     def _data_symbol(self, name: str) -> Symbol | None:
         """A data symbol debug info does not describe (defined in assembly, an alias,

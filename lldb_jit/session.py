@@ -18,7 +18,8 @@ from . import run
 from .compile import compile_module
 from .debuginfo import FrameProvider, ThreadLocalStorage, TypeConverter
 from .errors import CompileError, ExecError
-from .frontend import analyze
+from .frontend import analyze, analyze_top_level
+from .frontend.provider import Symbol
 from .frontend.ctype import CType, type_name
 from .frontend.provider import SymKind
 from .frontend.tokenize import TK, tokenize
@@ -41,6 +42,14 @@ class PersistentVar:
 
 
 @dataclass
+class Definition:
+    """A function or global variable defined by `jit-eval --top-level`, loaded for
+    good: later expressions see `symbol` and the linker resolves it to `address`."""
+    symbol: Symbol
+    address: int
+
+
+@dataclass
 class _Result:
     """One of our `$N` results and the bytes it was printed with."""
     var: PersistentVar
@@ -57,6 +66,7 @@ class Options:
     ignore_breakpoints: bool = True
     abandon: bool = False
     opt_level: int | None = None    # None: the compiler's default
+    top_level: bool = False   # define functions and globals (`--top-level`)
 
 
 @dataclass
@@ -110,6 +120,7 @@ class Session:
         self._stop_facts: dict = {}
         self._indirect: dict[int, int] = {}   # indirect function resolver -> its choice
         self._suspended: dict[int, tuple[run.Suspended, list]] = {}   # thread id -> call, blocks
+        self.definitions: dict[str, Definition] = {}   # `--top-level` ones, by name
 
     @property
     def trampoline(self) -> int:
@@ -165,7 +176,10 @@ class Session:
         if self._earlier:
             self._carry_over()
         dumps: list[tuple[str, str]] = []
-        provider = FrameProvider(self.target, frame, self.types, self.persistent, self.tls)
+        provider = FrameProvider(self.target, frame, self.types, self.persistent, self.tls,
+                                 self.definitions)
+        if options.top_level:
+            return self._define(frame, source, options, facts, provider, clock)
         program = _too_deep_is_an_error(source, analyze, source, provider)
         clock.lap("parse")
         key = _cache_key(source, program, provider) + (options.opt_level,)
@@ -215,6 +229,58 @@ class Session:
         finally:
             scope.free_all()
         return outcome
+
+    def _define(self, frame: lldb.SBFrame, source: str, options: Options, facts: dict,
+                 provider: FrameProvider, clock: _Clock) -> Outcome:
+        """`--top-level`: compile and load function and global definitions for good,
+        run the globals' initializers, and only then (nothing failed) make them
+        visible to later expressions, each replacing an earlier one of its name.
+        Code already linked against an earlier definition (a function defined
+        before that calls it) keeps the one it was linked with; expressions
+        compiled anew see the new one (the code cache keys on its address)."""
+        program = _too_deep_is_an_error(source, analyze_top_level, source, provider)
+        clock.lap("parse")
+        dumps: list[tuple[str, str]] = []
+        thread = frame.GetThread()
+        scope = Scope(self.heap)
+        try:
+            storage = {}
+            for sym in program.new_globals:
+                size, align = max(sym.type.size, 1), max(sym.type.align, 1)
+                storage[sym.link_name] = scope.allocate(size, align, "rw")
+                self.heap.write(storage[sym.link_name], bytes(size))
+            module = _too_deep_is_an_error(source, gen_module, program, self.triple)
+            clock.lap("irgen")
+            dump = (lambda kind, text: dumps.append((kind, text))) if options.dump else None
+            obj = _too_deep_is_an_error(source, compile_module, module, self.triple,
+                                        dump=dump)
+            dumps[:] = [(k, t) for k, t in dumps if k in options.dump]
+            clock.lap("compile")
+            image = link(obj, lambda name: storage.get(name) or self._resolve(provider, name),
+                         scope.allocate)
+            clock.lap("link")
+            load(self.heap, image.segments)
+            block, copies = self._frame_block(program, provider, frame, scope,
+                                              facts["locals"], {})
+            clock.lap("load")
+            if program.body.body:     # the globals' initializers
+                facts["registers"] = run.call(
+                    thread, self.abi, self.trampoline, image.symbols[ENTRY], block, 0,
+                    self.heap, options.timeout, before=facts.get("registers"),
+                    all_threads=options.all_threads, unwind_on_error=True,
+                    ignore_breakpoints=options.ignore_breakpoints)
+                if self._write_back(thread, copies)[0]:
+                    self._stop = None
+            clock.lap("run")
+            for fdef in program.functions:
+                symbol = Symbol(fdef.name, SymKind.FUNCTION, fdef.func_ty)
+                self.definitions[fdef.name] = Definition(symbol, image.symbols[fdef.name])
+            for sym in program.new_globals:
+                self.definitions[sym.name] = Definition(sym, storage[sym.link_name])
+            scope.blocks.clear()      # all of it stays: code, data and storage
+        finally:
+            scope.free_all()
+        return Outcome("", clock.times, dumps)
 
     def _build(self, program, provider, scope, clock, dumps, options) -> _Code:
         module = _too_deep_is_an_error(program.source, gen_module, program, self.triple)
