@@ -38,6 +38,9 @@ Options:
   --time                 print the time each stage of the pipeline took
   --no-cache             compile again even if this expression was compiled before
 
+Tab completes variables and members (LLDB's variable-path completer);
+`jit-complete EXPR` lists all completions of EXPR from our own front end.
+
 Examples:
   jit-eval counter + local * 2
   jit-eval add(counter, 1)
