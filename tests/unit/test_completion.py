@@ -1,6 +1,7 @@
 """Completion of the expression being typed (lldb_jit/completion.py), over a
 DictProvider: (text up to the cursor, the words offered) one line each."""
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from lldb_jit.completion import complete
 from lldb_jit.frontend.ctype import (Kind, Member, array_of, func_type, pointer_to,
@@ -104,3 +105,11 @@ def test_start_and_lines():
 def test_empty_prefix_offers_names_not_keywords():
     assert "sizeof" not in complete("", PROVIDER).candidates
     assert "counter" in complete("", PROVIDER).candidates
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="pt->.[]()*&1 $;\"'{}x_sh", max_size=24))
+def test_any_text_completes_without_raising(text):
+    done = complete(text, PROVIDER)
+    assert 0 <= done.start <= len(text)
+    assert all(c.startswith(text[done.start:]) for c in done.candidates)
