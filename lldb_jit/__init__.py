@@ -20,5 +20,9 @@ def evaluate(context, text, **options):
 
 def __lldb_init_module(debugger, internal_dict):
     from . import command  # noqa: F401  (LLDB finds the class as lldb_jit.command...)
+    # Tab after `jit-eval`: LLDB calls no Python to complete a raw command, only one of
+    # its built-in completers (README, "Completion"); jit-complete lists ours.
+    debugger.HandleCommand("command script add -o -C variable-path "
+                           "-c lldb_jit.command.JitEvalCommand jit-eval")
     debugger.HandleCommand(
-        "command script add -o -c lldb_jit.command.JitEvalCommand jit-eval")
+        "command script add -o -c lldb_jit.command.JitCompleteCommand jit-complete")

@@ -52,6 +52,9 @@ Options:
                          { return 2 * x; }`, `int n = 5;`) that stay loaded and that
                          later expressions use; a new definition replaces one of its name
 
+Tab completes variables and members (LLDB's variable-path completer);
+`jit-complete EXPR` lists all completions of EXPR from our own front end.
+
 Examples:
   jit-eval counter + local * 2
   jit-eval add(counter, 1)
@@ -199,3 +202,29 @@ class JitEvalCommand:
                               if s in outcome.timings)
             result.AppendMessage(f"time (ms): {parts}; total {total * 1e3:.2f}")
         result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
+
+
+class JitCompleteCommand:
+    """`jit-complete TEXT`: what may end the expression TEXT, one completed expression a
+    line, from our own front end's view of the frame (as gdb's `complete`)."""
+
+    def __init__(self, debugger: lldb.SBDebugger, internal_dict: dict):
+        pass
+
+    def get_short_help(self) -> str:
+        return "List the completions of a jit-eval expression typed so far."
+
+    def get_flags(self) -> int:
+        return lldb.eCommandRequiresFrame | lldb.eCommandProcessMustBePaused
+
+    def __call__(self, debugger, command, exe_ctx, result) -> None:
+        try:
+            _, text = split_command(command)
+            text = text.lstrip()
+            done = session_for(exe_ctx.GetTarget(), exe_ctx.GetProcess()).complete(
+                exe_ctx.GetFrame(), text)
+            for line in done.lines(text):
+                result.AppendMessage(line)
+            result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
+        except Exception as e:  # the boundary: a bug is reported, never a traceback
+            result.SetError(f"internal error in lldb-jit: {type(e).__name__}: {e}")

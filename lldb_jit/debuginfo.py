@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -42,6 +43,9 @@ _BASIC.update({   # C++ character types a C program's debug info may still name
 })
 _LOCAL_VALUE_TYPES = (lldb.eValueTypeVariableLocal, lldb.eValueTypeVariableArgument,
                       lldb.eValueTypeVariableStatic)
+_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_MAX_COMPLETIONS = 1000
+_GENERIC_REGISTERS = ("pc", "sp", "fp")
 _REGISTER_INTS = {1: ct.ty_uchar, 2: ct.ty_ushort, 4: ct.ty_uint, 8: ct.ty_ulong}
 _TAG_CLASSES = {"struct": lldb.eTypeClassStruct, "union": lldb.eTypeClassUnion,
                 "enum": lldb.eTypeClassEnumeration}
@@ -478,6 +482,56 @@ class FrameProvider:
         if self._macros is None:
             self._macros = frame_macros(self.frame) if self.frame is not None else {}
         return self._macros
+
+    # -- the listing completion asks for (lldb_jit/completion.py) ---------------------
+    def identifier_names(self, prefix: str) -> list[str]:
+        """Names in scope beginning with `prefix`: the frame's variables, then (for a
+        non-empty prefix) globals and functions of every module, and the enumerators
+        and typedef names of the frame's module."""
+        if prefix.startswith("$"):
+            names = self._dollar_names()
+        else:
+            names = []
+            if self.frame is not None:
+                names += [v.GetName() for v in self.frame.GetVariables(True, True, True, True)]
+            if prefix:
+                names += [v.GetName() for v in self.target.FindGlobalVariables(
+                    prefix, _MAX_COMPLETIONS, lldb.eMatchTypeStartsWith)]
+                for context in self.target.FindGlobalFunctions(
+                        prefix, _MAX_COMPLETIONS, lldb.eMatchTypeStartsWith):
+                    function = context.GetFunction()
+                    names.append(function.GetName() if function.IsValid()
+                                 else context.GetSymbol().GetName())
+            if prefix and self.module is not None:
+                names += list(self.types.enumerators(self.module))
+                names += [t.GetName() for t in self.module.GetTypes(lldb.eTypeClassTypedef)]
+        return [n for n in names if n and n.startswith(prefix) and _IDENTIFIER.fullmatch(n)]
+
+    def tag_names(self, kind: str, prefix: str) -> list[str]:
+        if self.module is None:
+            return []
+        names = [_tag(t.GetName()) for t in self.module.GetTypes(_TAG_CLASSES[kind])]
+        return [n for n in names if n and n.startswith(prefix)]
+
+    def _lldb_has(self, name: str) -> bool:
+        value = self.target.FindExpressionVariableForLanguage(name, lldb.eLanguageTypeC)
+        return value.IsValid() and value.GetError().Success()
+
+    def _dollar_names(self) -> list[str]:
+        """Persistent variables (ours, and LLDB's numbered results: one numbering) and
+        the registers that are integers."""
+        names = [*self.persistent]
+        n = 0
+        while f"${n}" in self.persistent or self._lldb_has(f"${n}"):
+            names.append(f"${n}")
+            n += 1
+        if self.frame is not None:
+            for regset in self.frame.GetRegisters():
+                names += ["$" + r.GetName() for r in regset
+                          if r.GetByteSize() in _REGISTER_INTS]
+            names += ["$" + alias for alias in _GENERIC_REGISTERS   # `$pc` on any CPU
+                      if self.frame.FindRegister(alias).IsValid()]
+        return names
 
     # -- types ------------------------------------------------------------------------
     def lookup_typedef(self, name: str) -> CType | None:

@@ -16,6 +16,7 @@ import lldb
 
 from . import run
 from .compile import compile_module
+from .completion import Completion, complete
 from .debuginfo import FrameProvider, ThreadLocalStorage, TypeConverter
 from .errors import CompileError, ExecError
 from .frontend import analyze, analyze_top_level
@@ -153,6 +154,12 @@ class Session:
         finally:   # our calls stopped the process: the facts now belong to that stop
             if self._stop is not None:
                 self._stop = (self.process.GetStopID(),) + self._stop[1:]
+
+    def complete(self, frame: lldb.SBFrame, text: str) -> Completion:
+        """The words that may end `text`, the expression typed so far, in `frame`
+        (lldb_jit/completion.py); nothing runs in the debuggee."""
+        provider = FrameProvider(self.target, frame, self.types, self.persistent, self.tls)
+        return complete(text, provider)
 
     def _abandon(self, thread: lldb.SBThread) -> Outcome:
         entry = self._suspended.pop(thread.GetThreadID(), None)

@@ -85,3 +85,10 @@ class DictProvider:
 
     def macros(self) -> Mapping[str, Macro]:
         return self.macro_table
+
+    # the listing completion asks for (lldb_jit/completion.py)
+    def identifier_names(self, prefix: str) -> list[str]:
+        return [n for n in [*self.symbols, *self.typedefs] if n.startswith(prefix)]
+
+    def tag_names(self, kind: str, prefix: str) -> list[str]:
+        return [n for k, n in self.tags if k == kind and n.startswith(prefix)]
