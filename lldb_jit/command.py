@@ -11,7 +11,7 @@ from .api import outcome_of
 from .errors import CompileError, JitError
 from .formats import gdb_format, lldb_format
 from .report import caret_lines
-from .session import STAGES, Options
+from .session import STAGES, Options, session_for
 
 HELP = """\
 Evaluate a C expression or statement list by compiling it with LLVM and running it
