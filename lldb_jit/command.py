@@ -39,6 +39,7 @@ Options:
   -f, --format FORMAT    print the result in an LLDB format (`help format`: x, d, b,
                          c, s, p, A, "uppercase hex"...)
   -G, --gdb-format SPEC  the same with gdb's letters (x, d, u, o, t, a, c, f, s, 4xw...)
+  -T, --show-types       show the type of every member and element, on its own line
   -d, --dynamic-type WHEN
                          accepted as `expression` takes it; C has no dynamic types
   -O, --opt-level 0|1|2  LLVM optimization level (default: 2)
@@ -101,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-d", "--dynamic-type", default="no-dynamic-values",
                    choices=["no-dynamic-values", "run-target", "no-run-target"])
     p.add_argument("-O", "--opt-level", type=int, choices=[0, 1, 2], default=None)
+    p.add_argument("-T", "--show-types", action="store_true")
     p.add_argument("--top-level", action="store_true")
     return p
 
@@ -140,7 +142,8 @@ def parse_options(text: str) -> tuple[Options, dict]:
                     all_threads=args.all_threads, unwind_on_error=args.unwind_on_error,
                     ignore_breakpoints=args.ignore_breakpoints, abandon=args.abandon,
                     opt_level=args.opt_level, top_level=args.top_level),
-            {"time": args.time, "format": fmt if fmt is not None else lldb.eFormatDefault})
+            {"time": args.time, "types": args.show_types,
+             "format": fmt if fmt is not None else lldb.eFormatDefault})
 
 
 # `--set-default`: option text put before every jit-eval's own, per debugger (a scripted
@@ -193,7 +196,7 @@ class JitEvalCommand:
                              options)
         for kind, text in outcome.dumps:
             result.AppendMessage(f"; --- {kind} ---\n{text.rstrip()}")
-        text = outcome.describe(shown["format"])
+        text = outcome.describe(shown["format"], shown["types"])
         if text:
             result.AppendMessage(text)
         if shown["time"]:

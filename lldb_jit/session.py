@@ -27,7 +27,7 @@ from .frontend.tokenize import TK, tokenize
 from .irgen import ENTRY, gen_module, resolver_module
 from .link import link
 from .memory import PAGE, Heap, Scope, SyscallPages, align_up, load
-from .report import describe, persistent_result
+from .report import describe, describe_with_types, persistent_result
 from .targets import for_triple
 
 CODE_CACHE_SIZE = 64
@@ -79,11 +79,14 @@ class Outcome:
     spelling: str | None = None     # the result's type as C spells it, where SB cannot
     language: int = lldb.eLanguageTypeUnknown   # the frame's, for LLDB's formatting
 
-    def describe(self, fmt: int = lldb.eFormatDefault) -> str:
-        """The result as `expression` prints it, in LLDB format `fmt`."""
-        if self.value is None or fmt == lldb.eFormatDefault:
+    def describe(self, fmt: int = lldb.eFormatDefault, show_types: bool = False) -> str:
+        """The result as `expression` prints it, in LLDB format `fmt` (and with the
+        type of every member, as `expression -T`)."""
+        if self.value is None or (fmt == lldb.eFormatDefault and not show_types):
             return self.text
         self.value.SetFormat(fmt)
+        if show_types:
+            return describe_with_types(self.value, self.spelling, self.language)
         return describe(self.value, self.spelling, self.language)
 
 

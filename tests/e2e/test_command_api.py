@@ -92,3 +92,13 @@ def test_python_api_from_script(values_exe, tmp_path):
     assert "target 42" in text                     # a target: its selected frame
     assert "caught 7 3 indirection requires pointer operand" in text   # under `* 2`
     assert "caught unknown option(s): bogus" in text
+
+
+def test_show_types_prints_as_expression_does(values_exe):
+    exprs = ["origin", "primes", "greeting", "*head", "lp", "5", "name"]
+    cmds = [c for e in exprs for c in (f"jit-eval -T -- {e}", f"expression -T -- {e}")]
+    out = dict(batch(values_exe, cmds))
+    for e in exprs:
+        mine, theirs = out[f"jit-eval -T -- {e}"], out[f"expression -T -- {e}"]
+        strip = lambda t: re.sub(r"\$\d+", "$N", t.strip())   # noqa: E731
+        assert strip(mine) == strip(theirs), (e, mine, theirs)

@@ -28,7 +28,7 @@ def test_parse_options():
     assert options.timeout == 2.5 and options.dump == {"ir", "ir-opt", "asm"}
     assert shown["time"] is True and not options.cache and options.opt_level == 1
     assert parse_options("")[0].timeout == 1.0
-    assert parse_options("")[1] == {"time": False, "format": lldb.eFormatDefault}
+    assert parse_options("")[1] == {"time": False, "types": False, "format": lldb.eFormatDefault}
 
 
 @pytest.mark.parametrize("text, fmt", [
