@@ -46,7 +46,9 @@ Options:
   --set-default OPTIONS  (alone) make OPTIONS the defaults of later jit-evals in this
                          debugger, e.g. `jit-eval --set-default -f x -t 5`;
                          `jit-eval --set-default` alone clears them
-  --dump WHAT            also print the code: ir, ir-opt, asm (repeatable) or all
+  --dump WHAT            also print the code: ir, ir-opt, asm, object (each section's
+                         address and permissions, the symbols resolved, every
+                         relocation applied; repeatable) or all
   --time                 print the time each stage of the pipeline took
   --no-cache             compile again even if this expression was compiled before
   --top-level            define C functions and global variables (`int twice(int x)
@@ -90,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     p = _ArgumentParser(prog="jit-eval", add_help=False, exit_on_error=False)
     p.add_argument("-t", "--timeout", type=float, default=Options.timeout)
     p.add_argument("--dump", action="append", default=[],
-                   choices=["ir", "ir-opt", "asm", "all"])
+                   choices=["ir", "ir-opt", "asm", "object", "all"])
     p.add_argument("-a", "--all-threads", action="store_true")
     p.add_argument("-u", "--unwind-on-error", type=_boolean, default=True)
     p.add_argument("-i", "--ignore-breakpoints", type=_boolean, default=True)
@@ -136,7 +138,7 @@ def parse_options(text: str) -> tuple[Options, dict]:
         raise JitError("the timeout must be 0 (none) or a positive number of seconds")
     dump = set(args.dump)
     if "all" in dump:
-        dump = {"ir", "ir-opt", "asm"}
+        dump = {"ir", "ir-opt", "asm", "object"}
     fmt = args.format if args.format is not None else args.gdb_format
     return (Options(timeout=args.timeout, dump=dump, cache=not args.no_cache,
                     all_threads=args.all_threads, unwind_on_error=args.unwind_on_error,

@@ -303,6 +303,8 @@ class Session:
         clock.lap("compile")
         first = len(scope.blocks)
         image = link(obj, lambda name: self._resolve(provider, name), scope.allocate)
+        if "object" in options.dump:
+            dumps.append(("object", image.description))
         clock.lap("link")
         load(self.heap, image.segments)
         if ENTRY not in image.symbols:

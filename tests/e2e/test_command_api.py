@@ -102,3 +102,16 @@ def test_show_types_prints_as_expression_does(values_exe):
         mine, theirs = out[f"jit-eval -T -- {e}"], out[f"expression -T -- {e}"]
         strip = lambda t: re.sub(r"\$\d+", "$N", t.strip())   # noqa: E731
         assert strip(mine) == strip(theirs), (e, mine, theirs)
+
+
+def test_dump_object_shows_sections_symbols_and_relocations(values_exe):
+    out = dict(batch(values_exe, ["jit-eval --dump object -- add(counter, 1)",
+                                  "expression -- &counter", "expression -- (void *)add"]))
+    text = out["jit-eval --dump object -- add(counter, 1)"]
+    counter = re.search(r"0x[0-9a-f]+", out["expression -- &counter"]).group()
+    add = re.search(r"0x[0-9a-f]+", out["expression -- (void *)add"]).group()
+    assert re.search(r"^  \.text +0x[0-9a-f]{16} rx  \d+ bytes$", text, re.M)
+    assert re.search(rf"^  counter +0x0*{counter[2:]}$", text, re.M)     # where LLDB says
+    assert re.search(rf"^  add +0x0*{add[2:]}$", text, re.M)
+    assert "R_X86_64_PLT32: add" in text and "GOT entry: counter" in text
+    assert parse_result(text.splitlines()[-1]) == ("int", "42")

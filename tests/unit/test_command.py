@@ -25,7 +25,7 @@ def test_split_command(line, options, expr):
 
 def test_parse_options():
     options, shown = parse_options("-t 2.5 --dump all --time --no-cache -O 1")
-    assert options.timeout == 2.5 and options.dump == {"ir", "ir-opt", "asm"}
+    assert options.timeout == 2.5 and options.dump == {"ir", "ir-opt", "asm", "object"}
     assert shown["time"] is True and not options.cache and options.opt_level == 1
     assert parse_options("")[0].timeout == 1.0
     assert parse_options("")[1] == {"time": False, "types": False, "format": lldb.eFormatDefault}
