@@ -5,16 +5,31 @@ machine code inside the stopped debuggee.
     (lldb) jit-eval counter + local * 2
     (int) $0 = 55
 
-Importing the plugin registers the command and returns; a background thread then
+From Python (scripts, breakpoint callbacks): `lldb_jit.evaluate(frame, "x * 2")` returns
+an `lldb.SBValue`; see lldb_jit/api.py.
+
+Importing the plugin registers the commands and returns; a background thread then
 imports the pipeline and LLVM's library (most of the first evaluation's cost), while
 the user sets up the target. The first `jit-eval` waits for it if it comes sooner.
 """
+from .errors import CompileError, ExecError, JitError, LinkError  # noqa: F401
+
+
+def evaluate(context, text, **options):
+    """`jit-eval` as a function: the result as an lldb.SBValue (None when there is no
+    value); raises JitError (CompileError with the caret's offset for bad C)."""
+    from .api import evaluate as _evaluate
+    return _evaluate(context, text, **options)
 
 
 def __lldb_init_module(debugger, internal_dict):
     from . import command  # noqa: F401  (LLDB finds the class as lldb_jit.command...)
+    # Tab after `jit-eval`: LLDB calls no Python to complete a raw command, only one of
+    # its built-in completers (README, "Completion"); jit-complete lists ours.
+    debugger.HandleCommand("command script add -o -C variable-path "
+                           "-c lldb_jit.command.JitEvalCommand jit-eval")
     debugger.HandleCommand(
-        "command script add -o -c lldb_jit.command.JitEvalCommand jit-eval")
+        "command script add -o -c lldb_jit.command.JitCompleteCommand jit-complete")
     _warm_up_in_background()
 
 

@@ -9,14 +9,15 @@ from typing import TYPE_CHECKING
 import lldb
 
 from .errors import CompileError, JitError
+from .formats import gdb_format, lldb_format
 from .report import caret_lines
 
 if TYPE_CHECKING:
     from .session import Options
 
-# The pipeline (lldb_jit.session and all it imports) is imported at the first
-# evaluation, or before it by the thread lldb_jit/__init__.py starts when the plugin
-# loads: `command script import lldb_jit` itself only registers the command.
+# The pipeline (lldb_jit.session and all it imports, lldb_jit.api) is imported at the
+# first evaluation, or before it by the thread lldb_jit/__init__.py starts when the
+# plugin loads: `command script import lldb_jit` itself only registers the commands.
 
 HELP = """\
 Evaluate a C expression or statement list by compiling it with LLVM and running it
@@ -41,9 +42,27 @@ Options:
                          false: stop at breakpoints in functions the expression calls
                          (default true: step over them)
   --abandon              put back a thread left inside an evaluation by -u/-i false
-  --dump WHAT            also print the code: ir, ir-opt, asm (repeatable) or all
+  -f, --format FORMAT    print the result in an LLDB format (`help format`: x, d, b,
+                         c, s, p, A, "uppercase hex"...)
+  -G, --gdb-format SPEC  the same with gdb's letters (x, d, u, o, t, a, c, f, s, 4xw...)
+  -T, --show-types       show the type of every member and element, on its own line
+  -d, --dynamic-type WHEN
+                         accepted as `expression` takes it; C has no dynamic types
+  -O, --opt-level 0|1|2  LLVM optimization level (default: 2)
+  --set-default OPTIONS  (alone) make OPTIONS the defaults of later jit-evals in this
+                         debugger, e.g. `jit-eval --set-default -f x -t 5`;
+                         `jit-eval --set-default` alone clears them
+  --dump WHAT            also print the code: ir, ir-opt, asm, object (each section's
+                         address and permissions, the symbols resolved, every
+                         relocation applied; repeatable) or all
   --time                 print the time each stage of the pipeline took
   --no-cache             compile again even if this expression was compiled before
+  --top-level            define C functions and global variables (`int twice(int x)
+                         { return 2 * x; }`, `int n = 5;`) that stay loaded and that
+                         later expressions use; a new definition replaces one of its name
+
+Tab completes variables and members (LLDB's variable-path completer);
+`jit-complete EXPR` lists all completions of EXPR from our own front end.
 
 Examples:
   jit-eval counter + local * 2
@@ -51,7 +70,10 @@ Examples:
   jit-eval pt->y * scale
   jit-eval $0 + 1
   jit-eval -t 5 -- slow_function(1000)
+  jit-eval -f x -- flags | 0x80
+  jit-eval -- sizeof(struct point) * 2     (before `run` too: constants need no process)
   jit-eval --dump ir-opt -- a[i] << 2
+  jit-eval --top-level -- int twice(int x) { return 2 * x; }
 """
 
 
@@ -76,13 +98,20 @@ def _parser() -> argparse.ArgumentParser:
     p = _ArgumentParser(prog="jit-eval", add_help=False, exit_on_error=False)
     p.add_argument("-t", "--timeout", type=float, default=None)
     p.add_argument("--dump", action="append", default=[],
-                   choices=["ir", "ir-opt", "asm", "all"])
+                   choices=["ir", "ir-opt", "asm", "object", "all"])
     p.add_argument("-a", "--all-threads", action="store_true")
     p.add_argument("-u", "--unwind-on-error", type=_boolean, default=True)
     p.add_argument("-i", "--ignore-breakpoints", type=_boolean, default=True)
     p.add_argument("--abandon", action="store_true")
     p.add_argument("--time", action="store_true")
     p.add_argument("--no-cache", action="store_true")
+    p.add_argument("-f", "--format", type=lldb_format, default=None)
+    p.add_argument("-G", "--gdb-format", type=gdb_format, default=None)
+    p.add_argument("-d", "--dynamic-type", default="no-dynamic-values",
+                   choices=["no-dynamic-values", "run-target", "no-run-target"])
+    p.add_argument("-O", "--opt-level", type=int, choices=[0, 1, 2], default=None)
+    p.add_argument("-T", "--show-types", action="store_true")
+    p.add_argument("--top-level", action="store_true")
     return p
 
 
@@ -105,13 +134,12 @@ def split_command(command: str) -> tuple[str, str]:
 _PARSER = _parser()
 
 
-def parse_options(text: str) -> tuple[Options, bool]:
+def parse_options(text: str) -> tuple[Options, dict]:
+    """The Options of the evaluation and the command's own: time (bool), format."""
     from .session import Options
-    if not text.strip():
-        return Options(), False
     try:
         args = _PARSER.parse_args(shlex.split(text))
-    except (ValueError, argparse.ArgumentError) as e:
+    except (ValueError, argparse.ArgumentError, JitError) as e:
         raise JitError(str(e)) from None
     if args.timeout is None:
         args.timeout = Options.timeout
@@ -119,10 +147,19 @@ def parse_options(text: str) -> tuple[Options, bool]:
         raise JitError("the timeout must be 0 (none) or a positive number of seconds")
     dump = set(args.dump)
     if "all" in dump:
-        dump = {"ir", "ir-opt", "asm"}
-    return Options(timeout=args.timeout, dump=dump, cache=not args.no_cache,
-                   all_threads=args.all_threads, unwind_on_error=args.unwind_on_error,
-                   ignore_breakpoints=args.ignore_breakpoints, abandon=args.abandon), args.time
+        dump = {"ir", "ir-opt", "asm", "object"}
+    fmt = args.format if args.format is not None else args.gdb_format
+    return (Options(timeout=args.timeout, dump=dump, cache=not args.no_cache,
+                    all_threads=args.all_threads, unwind_on_error=args.unwind_on_error,
+                    ignore_breakpoints=args.ignore_breakpoints, abandon=args.abandon,
+                    opt_level=args.opt_level, top_level=args.top_level),
+            {"time": args.time, "types": args.show_types,
+             "format": fmt if fmt is not None else lldb.eFormatDefault})
+
+
+# `--set-default`: option text put before every jit-eval's own, per debugger (a scripted
+# command cannot add settings to LLDB's `settings set`)
+_defaults: dict[int, str] = {}
 
 
 class JitEvalCommand:
@@ -136,7 +173,7 @@ class JitEvalCommand:
         return HELP
 
     def get_flags(self) -> int:
-        return lldb.eCommandRequiresFrame | lldb.eCommandProcessMustBePaused
+        return lldb.eCommandRequiresTarget    # before `run`: constant expressions
 
     def __call__(self, debugger, command, exe_ctx, result) -> None:
         try:
@@ -154,25 +191,57 @@ class JitEvalCommand:
         option_text, source = split_command(command)
         if command.strip() == "--abandon":
             option_text, source = "--abandon", ""
-        options, show_time = parse_options(option_text)
+        debugger = exe_ctx.GetTarget().GetDebugger().GetID()
+        if command.strip().startswith("--set-default"):
+            defaults = command.strip()[len("--set-default"):].strip()
+            parse_options(defaults)                     # checked now, not at each use
+            _defaults[debugger] = defaults
+            result.AppendMessage(f"jit-eval defaults: {defaults or '(none)'}")
+            result.SetStatus(lldb.eReturnStatusSuccessFinishNoResult)
+            return
+        options, shown = parse_options(_defaults.get(debugger, "") + " " + option_text)
         if not source.strip() and not options.abandon:
             raise JitError("no expression to evaluate (see 'help jit-eval')")
-        process, frame = exe_ctx.GetProcess(), exe_ctx.GetFrame()
-        if not process.IsValid() or process.GetState() != lldb.eStateStopped:
-            raise JitError("jit-eval needs a stopped process")
-        if not frame.IsValid():
-            raise JitError("jit-eval needs a selected frame")
-        from .session import session_for
-        session = session_for(exe_ctx.GetTarget(), process)
-        outcome = session.evaluate(frame, source, options)
+        frame = exe_ctx.GetFrame()
+        from .api import outcome_of
+        outcome = outcome_of(frame if frame.IsValid() else exe_ctx.GetTarget(), source,
+                             options)
         for kind, text in outcome.dumps:
             result.AppendMessage(f"; --- {kind} ---\n{text.rstrip()}")
-        if outcome.text:
-            result.AppendMessage(outcome.text)
-        if show_time:
+        text = outcome.describe(shown["format"], shown["types"])
+        if text:
+            result.AppendMessage(text)
+        if shown["time"]:
             from .session import STAGES
             total = sum(outcome.timings.values())
             parts = ", ".join(f"{s} {outcome.timings[s] * 1e3:.2f}" for s in STAGES
                               if s in outcome.timings)
             result.AppendMessage(f"time (ms): {parts}; total {total * 1e3:.2f}")
         result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
+
+
+class JitCompleteCommand:
+    """`jit-complete TEXT`: what may end the expression TEXT, one completed expression a
+    line, from our own front end's view of the frame (as gdb's `complete`)."""
+
+    def __init__(self, debugger: lldb.SBDebugger, internal_dict: dict):
+        pass
+
+    def get_short_help(self) -> str:
+        return "List the completions of a jit-eval expression typed so far."
+
+    def get_flags(self) -> int:
+        return lldb.eCommandRequiresFrame | lldb.eCommandProcessMustBePaused
+
+    def __call__(self, debugger, command, exe_ctx, result) -> None:
+        try:
+            _, text = split_command(command)
+            text = text.lstrip()
+            from .session import session_for
+            done = session_for(exe_ctx.GetTarget(), exe_ctx.GetProcess()).complete(
+                exe_ctx.GetFrame(), text)
+            for line in done.lines(text):
+                result.AppendMessage(line)
+            result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
+        except Exception as e:  # the boundary: a bug is reported, never a traceback
+            result.SetError(f"internal error in lldb-jit: {type(e).__name__}: {e}")

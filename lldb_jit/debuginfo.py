@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
+from dataclasses import dataclass
 from typing import Mapping
 
 import lldb
@@ -20,6 +22,8 @@ from .frontend.ctype import CType, Kind, Member
 from .frontend.macros import Macro
 from .frontend.parse import parse_type_name
 from .frontend.provider import Symbol, SymKind
+from .tls import (Descriptor, DtvLayout, ModuleBlock, TlsAbi, TlsError,
+                  location_less_variables)
 
 _BASIC = {
     lldb.eBasicTypeVoid: ct.ty_void, lldb.eBasicTypeBool: ct.ty_bool,
@@ -39,6 +43,9 @@ _BASIC.update({   # C++ character types a C program's debug info may still name
 })
 _LOCAL_VALUE_TYPES = (lldb.eValueTypeVariableLocal, lldb.eValueTypeVariableArgument,
                       lldb.eValueTypeVariableStatic)
+_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_MAX_COMPLETIONS = 1000
+_GENERIC_REGISTERS = ("pc", "sp", "fp")
 _REGISTER_INTS = {1: ct.ty_uchar, 2: ct.ty_ushort, 4: ct.ty_uint, 8: ct.ty_ulong}
 _TAG_CLASSES = {"struct": lldb.eTypeClassStruct, "union": lldb.eTypeClassUnion,
                 "enum": lldb.eTypeClassEnumeration}
@@ -260,7 +267,8 @@ class FrameProvider:
     things it found live, so the frame block and the resolver need no second lookup."""
 
     def __init__(self, target: lldb.SBTarget, frame: lldb.SBFrame | None,
-                 converter: TypeConverter, persistent: dict):
+                 converter: TypeConverter, persistent: dict,
+                 tls: ThreadLocalStorage | None = None, definitions: dict | None = None):
         self.target = target
         self.frame = frame if frame is not None and frame.IsValid() else None
         self.module = self.frame.GetModule() if self.frame else None
@@ -272,6 +280,11 @@ class FrameProvider:
         self.registers: dict[str, str] = {}   # `$name` -> the register's own name
         self.addresses: dict[str, int] = {}   # link name -> load address (from debug info)
         self.indirect: dict[str, int] = {}    # GNU indirect functions: name -> resolver
+        self.tls = tls
+        # `jit-eval --top-level` definitions: name -> session.Definition (its symbol and
+        # where it is loaded); after the frame's locals, before the debuggee's names
+        self.definitions = definitions or {}
+        self.thread_locals: dict[str, ThreadLocal] = {}   # THREAD_LOCAL symbols by name
         self._libraries_loaded = False
         self._macros: Mapping[str, Macro] | None = None
 
@@ -279,11 +292,20 @@ class FrameProvider:
     def lookup_identifier(self, name: str) -> Symbol | None:
         if name.startswith("$"):
             return self._persistent(name) or self._register(name)
-        found = (self._local(name) or self._global(name) or self._function(name)
-                 or self._enumerator(name))
+        found = (self._local(name) or self._definition(name) or self._global(name)
+                 or self._function(name) or self._enumerator(name))
         if found is None and self._load_libraries():
             return self.lookup_identifier(name)
         return found or self._data_symbol(name)
+
+    def _definition(self, name: str) -> Symbol | None:
+        """A function or global defined by `jit-eval --top-level`: the linker resolves
+        it to where it was loaded."""
+        found = self.definitions.get(name)
+        if found is None:
+            return None
+        self.addresses[found.symbol.link_name] = found.address
+        return found.symbol
 
     def _data_symbol(self, name: str) -> Symbol | None:
         """A data symbol debug info does not describe (defined in assembly, an alias,
@@ -292,7 +314,8 @@ class FrameProvider:
             symbol = context.GetSymbol()
             address = symbol.GetStartAddress().GetLoadAddress(self.target)
             if symbol.GetType() == lldb.eSymbolTypeData and \
-                    address != lldb.LLDB_INVALID_ADDRESS:
+                    address != lldb.LLDB_INVALID_ADDRESS and \
+                    not _in_tls_segment(symbol.GetStartAddress().GetSection()):
                 self.addresses[name] = self._copy_relocated(name, address)
                 return Symbol(name, SymKind.GLOBAL, ct.no_debug_info_data(symbol.GetSize()))
         return None
@@ -364,14 +387,30 @@ class FrameProvider:
                 v = self.frame.FindValue(name, lldb.eValueTypeVariableGlobal)
         if not v.IsValid():
             v = self.target.FindFirstGlobalVariable(name)
-        if not v.IsValid():
-            return None
-        address = v.GetLoadAddress()
+        address = v.GetLoadAddress() if v.IsValid() else lldb.LLDB_INVALID_ADDRESS
+        if address == lldb.LLDB_INVALID_ADDRESS:
+            found = self._thread_local(name)
+            if found is not None or not v.IsValid():
+                return found
         if v.GetValueType() == lldb.eValueTypeVariableGlobal:
             address = self._copy_relocated(name, address)
         if address != lldb.LLDB_INVALID_ADDRESS:
             self.addresses[name] = address
         return Symbol(name, SymKind.GLOBAL, self.types.convert(v.GetType()))
+
+    def _thread_local(self, name: str) -> Symbol | None:
+        """A `_Thread_local`/`__thread` variable: LLDB has no address for it without a
+        thread (and under some stubs none at all), so the session finds its address in
+        the selected thread and passes it through the argument block."""
+        found = self.tls.find(name, self.module) if self.tls is not None else None
+        if found is None:
+            return None
+        var, sbtype = found
+        self.thread_locals[name] = var
+        # without debug info (static glibc's errno), only a cast can say what it is
+        ty = self.types.convert(sbtype) if sbtype is not None else \
+            ct.no_debug_info_data(var.size)
+        return Symbol(name, SymKind.THREAD_LOCAL, ty)
 
     def _copy_relocated(self, name: str, address: int) -> int:
         """A library's global that the executable uses lives in the executable: the
@@ -452,6 +491,56 @@ class FrameProvider:
             self._macros = frame_macros(self.frame) if self.frame is not None else {}
         return self._macros
 
+    # -- the listing completion asks for (lldb_jit/completion.py) ---------------------
+    def identifier_names(self, prefix: str) -> list[str]:
+        """Names in scope beginning with `prefix`: the frame's variables, then (for a
+        non-empty prefix) globals and functions of every module, and the enumerators
+        and typedef names of the frame's module."""
+        if prefix.startswith("$"):
+            names = self._dollar_names()
+        else:
+            names = []
+            if self.frame is not None:
+                names += [v.GetName() for v in self.frame.GetVariables(True, True, True, True)]
+            if prefix:
+                names += [v.GetName() for v in self.target.FindGlobalVariables(
+                    prefix, _MAX_COMPLETIONS, lldb.eMatchTypeStartsWith)]
+                for context in self.target.FindGlobalFunctions(
+                        prefix, _MAX_COMPLETIONS, lldb.eMatchTypeStartsWith):
+                    function = context.GetFunction()
+                    names.append(function.GetName() if function.IsValid()
+                                 else context.GetSymbol().GetName())
+            if prefix and self.module is not None:
+                names += list(self.types.enumerators(self.module))
+                names += [t.GetName() for t in self.module.GetTypes(lldb.eTypeClassTypedef)]
+        return [n for n in names if n and n.startswith(prefix) and _IDENTIFIER.fullmatch(n)]
+
+    def tag_names(self, kind: str, prefix: str) -> list[str]:
+        if self.module is None:
+            return []
+        names = [_tag(t.GetName()) for t in self.module.GetTypes(_TAG_CLASSES[kind])]
+        return [n for n in names if n and n.startswith(prefix)]
+
+    def _lldb_has(self, name: str) -> bool:
+        value = self.target.FindExpressionVariableForLanguage(name, lldb.eLanguageTypeC)
+        return value.IsValid() and value.GetError().Success()
+
+    def _dollar_names(self) -> list[str]:
+        """Persistent variables (ours, and LLDB's numbered results: one numbering) and
+        the registers that are integers."""
+        names = [*self.persistent]
+        n = 0
+        while f"${n}" in self.persistent or self._lldb_has(f"${n}"):
+            names.append(f"${n}")
+            n += 1
+        if self.frame is not None:
+            for regset in self.frame.GetRegisters():
+                names += ["$" + r.GetName() for r in regset
+                          if r.GetByteSize() in _REGISTER_INTS]
+            names += ["$" + alias for alias in _GENERIC_REGISTERS   # `$pc` on any CPU
+                      if self.frame.FindRegister(alias).IsValid()]
+        return names
+
     # -- types ------------------------------------------------------------------------
     def lookup_typedef(self, name: str) -> CType | None:
         return self.types.lookup_typedef(name, self.module)
@@ -521,32 +610,42 @@ def load_shared_libraries(target: lldb.SBTarget) -> bool:
     """Add to `target` the shared libraries the debuggee's dynamic linker has loaded
     and LLDB has not (under GNU gdbserver LLDB's dynamic loader plugin misses them all),
     at the load bias the dynamic linker gave them. True if any was added."""
-    process = target.GetProcess()
-    memory = _Words(process)
+    # by real path: the link map says /lib64/ld-linux-x86-64.so.2 where LLDB has
+    # /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 (adding it twice makes every
+    # symbol of ld.so ambiguous to LLDB's own `expression`)
+    known = {os.path.realpath(m.GetFileSpec().fullpath) for m in target.module_iter()}
+    added = False
+    for _, bias, name in link_maps(target):
+        if name and bias is not None and os.path.isfile(name) \
+                and os.path.realpath(name) not in known:
+            module = target.AddModule(name, None, None)
+            if module.IsValid() and not target.SetModuleLoadAddress(module, bias).Fail():
+                known.add(os.path.realpath(name))
+                added = True
+    return added
+
+
+def link_maps(target: lldb.SBTarget):
+    """(link_map address, load bias, file name) of each object the dynamic linker has
+    loaded, in its order; nothing for a static program."""
+    memory = _Words(target.GetProcess())
     executable = target.FindModule(target.GetExecutable())
     dynamic = executable.FindSection(".dynamic").GetLoadAddress(target)
     if dynamic == lldb.LLDB_INVALID_ADDRESS:
-        return False                    # a static program: nothing to load
+        return
     r_debug = 0
     for entry in range(dynamic, dynamic + 16 * 512, 16):
         tag = memory.word(entry)
         if tag in (None, DT_NULL) or tag == DT_DEBUG:
             r_debug = memory.word(entry + 8) if tag == DT_DEBUG else 0
             break
-    known = {m.GetFileSpec().fullpath for m in target.module_iter()}
-    added = False
     link_map = memory.word(r_debug + R_MAP) if r_debug else None
     for _ in range(MAX_LIBRARIES):
         if not link_map:
             break
-        bias, name = memory.word(link_map + L_ADDR), memory.string(memory.word(link_map + L_NAME))
-        if name and name not in known and bias is not None and os.path.isfile(name):
-            module = target.AddModule(name, None, None)
-            if module.IsValid() and not target.SetModuleLoadAddress(module, bias).Fail():
-                known.add(name)
-                added = True
+        yield (link_map, memory.word(link_map + L_ADDR),
+               memory.string(memory.word(link_map + L_NAME)))
         link_map = memory.word(link_map + L_NEXT)
-    return added
 
 
 class _Words:
@@ -568,3 +667,148 @@ class _Words:
             return ""
         text = self.process.ReadCStringFromMemory(address, 4096, lldb.SBError())
         return text or ""
+
+
+# -- thread-local variables ---------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ThreadLocal:
+    """A thread-local variable: its module and its offset in the module's TLS block."""
+    name: str
+    module: lldb.SBModule
+    offset: int
+    size: int
+
+
+class ThreadLocalStorage:
+    """Finds thread-local variables and their address in a thread (the arithmetic is
+    lldb_jit/tls.py's). What does not depend on the thread is kept per module: the
+    executable's PT_TLS segment, a library's module id; the thread pointer and the DTV
+    are read anew for each evaluation."""
+
+    def __init__(self, target: lldb.SBTarget, cpu):
+        self.target = target
+        self.abi: TlsAbi = cpu.tls
+        self.register_names = (self.abi.thread_pointer,
+                               *cpu.abi.REGISTER_ALIASES.get(self.abi.thread_pointer, ()))
+        self.memory = _Words(target.GetProcess())
+        self._blocks: dict[tuple, ModuleBlock] = {}   # (file, load address) -> its block
+        self._dtv: DtvLayout | None = None
+        self._untyped: dict[str, dict[str, int]] = {}   # symbol file -> location-less vars
+
+    # -- finding the variable ---------------------------------------------------------
+    def find(self, name: str,
+             first: lldb.SBModule | None) -> tuple[ThreadLocal, lldb.SBType | None] | None:
+        """The thread-local variable `name` (the frame's module first) and its type
+        (None without debug info); None if no module has a thread-local symbol of that
+        name."""
+        symbols: dict[str, set[tuple[int, int]]] = {}   # module -> {(offset, size)}
+        modules: dict[str, lldb.SBModule] = {}
+        for context in self.target.FindSymbols(name):
+            symbol = context.GetSymbol()
+            if _in_tls_segment(symbol.GetStartAddress().GetSection()):
+                key = context.GetModule().GetFileSpec().fullpath
+                modules[key] = context.GetModule()
+                # a TLS symbol's value is its offset in the module's block
+                symbols.setdefault(key, set()).add((symbol.GetValue(), symbol.GetSize()))
+        if not modules:
+            return None
+        mine = first.GetFileSpec().fullpath if first is not None else None
+        key = mine if mine in modules else next(iter(modules))
+        module = modules[key]
+        if len(symbols[key]) > 1:
+            raise TlsError(f"'{name}' names {len(symbols[key])} thread-local variables in "
+                           f"{module.GetFileSpec().basename}; which one is meant cannot be told")
+        (offset, size), = symbols[key]
+        sbtype = self._type(module, name)
+        if sbtype is not None and size and sbtype.GetByteSize() != size:
+            raise TlsError(f"the debug info of '{name}' ({sbtype.GetByteSize()} bytes) does "
+                           f"not match its symbol ({size} bytes)")
+        return ThreadLocal(name, module, offset, size), sbtype
+
+    def _type(self, module: lldb.SBModule, name: str) -> lldb.SBType | None:
+        value = module.FindFirstGlobalVariable(self.target, name)
+        if value.IsValid():
+            return value.GetType()
+        # gcc 12 gives AArch64 thread-local variables no DW_AT_location, and LLDB drops
+        # such variables: their type comes from the DWARF itself
+        path = (module.GetSymbolFileSpec() if module.GetSymbolFileSpec().IsValid()
+                else module.GetFileSpec()).fullpath
+        if path not in self._untyped:
+            self._untyped[path] = location_less_variables(path) if path else {}
+        die = self._untyped[path].get(name)
+        sbtype = module.GetTypeByID(die) if die is not None else None
+        return sbtype if sbtype is not None and sbtype.IsValid() else None
+
+    # -- its address in a thread --------------------------------------------------------
+    def address(self, thread: lldb.SBThread, var: ThreadLocal) -> int:
+        """Where `thread`'s copy of `var` is."""
+        tp = self._thread_pointer(thread)
+        block = self._block_of(var.module)
+        dtv = self._dtv_layout() if block.segment is None else None
+        return block.in_thread(self.abi, tp, self.memory.word, dtv) + var.offset
+
+    def _thread_pointer(self, thread: lldb.SBThread) -> int:
+        frame = thread.GetFrameAtIndex(0)
+        for name in self.register_names:
+            reg = frame.FindRegister(name)
+            if reg.IsValid() and reg.GetValue() is not None:
+                return reg.GetValueAsUnsigned()
+        raise TlsError(f"cannot read the thread pointer (register {self.abi.thread_pointer}) "
+                       f"of this thread: the debugger or stub does not provide it, so "
+                       f"thread-local variables cannot be found")
+
+    def _block_of(self, module: lldb.SBModule) -> ModuleBlock:
+        header = module.GetObjectFileHeaderAddress()
+        key = (module.GetFileSpec().fullpath, header.GetLoadAddress(self.target))
+        block = self._blocks.get(key)
+        if block is None:
+            block = self._blocks[key] = self._find_block(module, header)
+        return block
+
+    def _find_block(self, module: lldb.SBModule, header: lldb.SBAddress) -> ModuleBlock:
+        name = module.GetFileSpec().basename
+        segment = next((s for s in module.section_iter() if s.GetName().startswith("PT_TLS")),
+                       None)
+        if segment is None:
+            raise TlsError(f"{name} has no TLS segment")
+        if module == self.target.FindModule(self.target.GetExecutable()):
+            return ModuleBlock(name, (segment.GetByteSize(), segment.GetAlignment(),
+                                      segment.GetFileAddress()))
+        bias = header.GetLoadAddress(self.target) - header.GetFileAddress()
+        modid = self._descriptor("_thread_db_link_map_l_tls_modid")
+        for link_map, l_addr, _ in link_maps(self.target):
+            if l_addr == bias:
+                module_id = self.memory.word(link_map + modid.offset)
+                if module_id:
+                    return ModuleBlock(name, module_id=module_id)
+        raise TlsError(f"the dynamic linker has no TLS module id for {name}")
+
+    def _dtv_layout(self) -> DtvLayout:
+        if self._dtv is None:
+            slots = self._descriptor("_thread_db_dtv_dtv")
+            self._dtv = DtvLayout(slots.bits // 8,
+                                  self._descriptor("_thread_db_dtv_t_pointer_val").offset,
+                                  self._descriptor("_thread_db_dtv_t_counter").offset)
+        return self._dtv
+
+    def _descriptor(self, name: str) -> Descriptor:
+        """One of glibc's descriptors for libthread_db (in libc.so.6 since glibc 2.34,
+        libpthread.so.0 before)."""
+        for context in self.target.FindSymbols(name):
+            address = context.GetSymbol().GetStartAddress().GetLoadAddress(self.target)
+            raw = self.target.GetProcess().ReadMemory(address, Descriptor.SIZE, lldb.SBError()) \
+                if address != lldb.LLDB_INVALID_ADDRESS else None
+            if raw and len(raw) == Descriptor.SIZE:
+                return Descriptor.unpack(raw, self.memory.order)
+        raise TlsError(f"cannot find glibc's thread debugging data ({name}): the "
+                       f"thread-local storage of shared libraries cannot be located")
+
+
+def _in_tls_segment(section: lldb.SBSection) -> bool:
+    """LLDB puts .tdata and .tbss under a "PT_TLS[0]" segment section."""
+    while section.IsValid():
+        if section.GetName().startswith("PT_TLS"):
+            return True
+        section = section.GetParent()
+    return False

@@ -165,27 +165,56 @@ class IRGenerator:
         self.long_double = long_double_type(self.target.long_double)
         self.hardware = self.target.hardware
         self.program = program
-        self.locals: dict[int, ir.Value] = {}       # id(LocalVar) -> alloca
-        self.slot_addrs: dict[int, ir.Value] = {}   # frame slot -> loaded address
-        self.loops: list[tuple[ir.Block, ir.Block]] = []  # (break, continue) targets
         self.result_type = program.result_type
+        self.returning: CType | None = None   # in a FuncDef: its return type
+        for fdef in program.functions:       # first: the entry may call them
+            self.define(fdef)
+        self.returning = None
         self.func = ir.Function(self.module, ir.FunctionType(ir.VoidType(), [ptr, ptr]),
                                 ENTRY)
         self.func.attributes.add("nounwind")
-        # a load through a null pointer must fault, as in the program's own code, not be
-        # folded away by LLVM as undefined behaviour (llvmlite does not know the name)
-        set.add(self.func.attributes, "null_pointer_is_valid")
+        self.begin(self.func)
         self.frame, self.result = self.func.args
         self.frame.name, self.result.name = "frame", "result"
-        entry = self.func.append_basic_block("entry")
-        self.entry_builder = ir.IRBuilder(entry)
-        body = self.func.append_basic_block("body")
-        self.entry_builder.branch(body)
-        self.entry_builder.position_at_start(entry)
-        self.builder = ir.IRBuilder(body)
         self._gen_stmt(program.body)
         if not self.builder.block.is_terminated:
             self.builder.ret_void()
+
+    def begin(self, func: ir.Function):
+        """Start generating `func`: its entry block (for allocas) and body."""
+        self.func = func
+        # a load through a null pointer must fault, as in the program's own code, not be
+        # folded away by LLVM as undefined behaviour (llvmlite does not know the name)
+        set.add(func.attributes, "null_pointer_is_valid")
+        self.locals: dict[int, ir.Value] = {}       # id(LocalVar) -> alloca
+        self.slot_addrs: dict[int, ir.Value] = {}   # frame slot -> loaded address
+        self.loops: list[tuple[ir.Block, ir.Block]] = []  # (break, continue) targets
+        entry = func.append_basic_block("entry")
+        self.entry_builder = ir.IRBuilder(entry)
+        body = func.append_basic_block("body")
+        self.entry_builder.branch(body)
+        self.entry_builder.position_at_start(entry)
+        self.builder = ir.IRBuilder(body)
+
+    def define(self, fdef: A.FuncDef):
+        """A top-level function `fdef.name`, with the platform's calling convention
+        (the same lowering as a call of it), so that later expressions and the
+        debuggee itself can call it. Its parameters (scalars: the checker refuses
+        records) are stored to allocas, as clang does at -O0."""
+        fty = strip_typedefs(fdef.func_ty)
+        ret = None if is_void(fty.base) else fty.base
+        fn = self.declare_function(fdef.name, fty)
+        self.begin(fn)
+        self.returning = fty.base
+        for param, arg in zip(fdef.params, fn.args):
+            arg.name = param.name
+            self.store(self.local_addr(param.var), arg, param.var.ty)
+        self._gen_stmt(fdef.body)
+        if not self.builder.block.is_terminated:   # falling off the end: as main, 0
+            if ret is None:
+                self.builder.ret_void()
+            else:
+                self.builder.ret(ir.Constant(self.lltype(ret), None))
 
     # --- types ------------------------------------------------------------------------
 
@@ -411,6 +440,12 @@ class IRGenerator:
         self.store_result(node.expr)
 
     def _stmt_Return(self, node: A.Return):
+        if self.returning is not None:    # in a top-level function
+            if node.value is None:
+                self.builder.ret_void()
+            else:
+                self.builder.ret(self.gen(node.value))
+            return
         if node.value is not None:
             self.store_result(node.value)
         self.builder.ret_void()

@@ -47,12 +47,40 @@ def describe(value: lldb.SBValue, spelling: str | None = None,
         text = f"({spelling}) " + text[len(prefix):]
     if language in C_LANGUAGES:
         text = NULLPTR.sub("= NULL", text)
+    at = text.find(") constant = ") if value.GetName() == "constant" else -1
+    if at >= 0:                             # a value with no `$N` name: `(int) 12`
+        text = text[:at + 1] + " " + text[at + len(") constant = "):]
     return text
 
 
 C_LANGUAGES = frozenset(getattr(lldb, f"eLanguageType{name}", lldb.eLanguageTypeC)
                         for name in ("C", "C89", "C99", "C11", "C17"))
 NULLPTR = re.compile(r"= nullptr(?=$|[,)\n])", re.M)
+
+
+_AGGREGATES = (lldb.eTypeClassStruct, lldb.eTypeClassUnion, lldb.eTypeClassArray,
+               lldb.eTypeClassClass)
+
+
+def describe_with_types(value: lldb.SBValue, spelling: str | None = None,
+                        language: int = lldb.eLanguageTypeUnknown) -> str:
+    """`expression -T`'s output: every member and element on its own line, with its
+    type (LLDB's SBValue.GetDescription has no such option)."""
+    def lines(v: lldb.SBValue, type_text: str, depth: int) -> list[str]:
+        pad = "  " * depth
+        head = f"{pad}({type_text}) {v.GetName()} = "
+        summary = v.GetSummary()
+        if v.GetType().GetCanonicalType().GetTypeClass() in _AGGREGATES and not summary:
+            body = []
+            for i in range(v.GetNumChildren()):
+                child = v.GetChildAtIndex(i)
+                body += lines(child, child.GetTypeName(), depth + 1)
+            return [head + "{", *body, pad + "}"]
+        return [head + " ".join(x for x in (v.GetValue(), summary) if x)]
+    text = "\n".join(lines(value, spelling or value.GetTypeName(), 0))
+    if language in C_LANGUAGES:
+        text = NULLPTR.sub("= NULL", text)
+    return text
 
 
 def caret_lines(source: str, offset: int, length: int) -> str:

@@ -16,16 +16,18 @@ import lldb
 
 from . import run
 from .compile import compile_module
-from .debuginfo import FrameProvider, TypeConverter
+from .completion import Completion, complete
+from .debuginfo import FrameProvider, ThreadLocalStorage, TypeConverter
 from .errors import CompileError, ExecError
-from .frontend import analyze
+from .frontend import analyze, analyze_top_level
+from .frontend.provider import Symbol
 from .frontend.ctype import CType, type_name
 from .frontend.provider import SymKind
 from .frontend.tokenize import TK, tokenize
 from .irgen import ENTRY, gen_module, resolver_module
 from .link import link
 from .memory import PAGE, Heap, Scope, SyscallPages, align_up, load
-from .report import describe, persistent_result
+from .report import describe, describe_with_types, persistent_result
 from .targets import MAILBOX_SIZE, for_triple, trampoline_bytes
 
 CODE_CACHE_SIZE = 64
@@ -39,6 +41,14 @@ class PersistentVar:
     type: CType
     address: int
     lldb_address: int | None = None   # a `$N` result: where LLDB's variable refers to
+
+
+@dataclass
+class Definition:
+    """A function or global variable defined by `jit-eval --top-level`, loaded for
+    good: later expressions see `symbol` and the linker resolves it to `address`."""
+    symbol: Symbol
+    address: int
 
 
 @dataclass
@@ -57,6 +67,8 @@ class Options:
     unwind_on_error: bool = True
     ignore_breakpoints: bool = True
     abandon: bool = False
+    opt_level: int | None = None    # None: the compiler's default
+    top_level: bool = False   # define functions and globals (`--top-level`)
 
 
 @dataclass
@@ -64,6 +76,19 @@ class Outcome:
     text: str                       # what to print ("" for a void result)
     timings: dict[str, float]       # seconds per pipeline stage
     dumps: list[tuple[str, str]]
+    value: lldb.SBValue | None = None   # the result, for formats other than the default
+    spelling: str | None = None     # the result's type as C spells it, where SB cannot
+    language: int = lldb.eLanguageTypeUnknown   # the frame's, for LLDB's formatting
+
+    def describe(self, fmt: int = lldb.eFormatDefault, show_types: bool = False) -> str:
+        """The result as `expression` prints it, in LLDB format `fmt` (and with the
+        type of every member, as `expression -T`)."""
+        if self.value is None or (fmt == lldb.eFormatDefault and not show_types):
+            return self.text
+        self.value.SetFormat(fmt)
+        if show_types:
+            return describe_with_types(self.value, self.spelling, self.language)
+        return describe(self.value, self.spelling, self.language)
 
 
 @dataclass
@@ -82,14 +107,16 @@ class _Code:
 
 class _Parsed:
     """An expression analyzed at this stop: the checked program, the provider that
-    found its names and the code cache's key. Valid again at the same stop while the
-    `$` names it uses still mean what they meant (`expression` may have made one of
-    LLDB's own since, or changed one's type)."""
+    found its names and the code cache's key. Valid again at the same stop while no
+    `--top-level` definition was made since (`definitions`, the session's count of
+    them then) and the `$` names it uses still mean what they meant (`expression` may
+    have made one of LLDB's own since, or changed one's type)."""
 
-    def __init__(self, program, provider: FrameProvider, key: tuple):
+    def __init__(self, program, provider: FrameProvider, key: tuple, definitions: int):
         self.program = program
         self.provider = provider
         self.key = key
+        self.definitions = definitions
         self.persistent = [(sym, provider.persistent_state(sym.name))
                            for sym in program.frame_refs if sym.kind is SymKind.PERSISTENT]
 
@@ -132,6 +159,7 @@ class Session:
         self.process = process
         self.triple = target.GetTriple()
         self.abi = for_triple(self.triple).abi
+        self.tls = ThreadLocalStorage(target, for_triple(self.triple))
         self.pages = SyscallPages(process, self.abi)
         self.heap = Heap(self.pages)
         self.types = TypeConverter(target)
@@ -149,6 +177,8 @@ class Session:
         self._analyzed: OrderedDict[tuple, tuple[int, _Parsed]] = OrderedDict()
         self._indirect: dict[int, int] = {}   # indirect function resolver -> its choice
         self._suspended: dict[int, tuple[run.Suspended, list]] = {}   # thread id -> call, blocks
+        self.definitions: dict[str, Definition] = {}   # `--top-level` ones, by name
+        self._definitions_version = 0     # changes with them: analyses made before go
 
     @property
     def trampoline(self) -> run.Trampoline:
@@ -189,6 +219,12 @@ class Session:
                 self._stop = (self.process.GetStopID(),) + self._stop[1:-1] + \
                     (self.target.GetNumModules(),)
 
+    def complete(self, frame: lldb.SBFrame, text: str) -> Completion:
+        """The words that may end `text`, the expression typed so far, in `frame`
+        (lldb_jit/completion.py); nothing runs in the debuggee."""
+        provider = FrameProvider(self.target, frame, self.types, self.persistent, self.tls)
+        return complete(text, provider)
+
     def _abandon(self, thread: lldb.SBThread) -> Outcome:
         entry = self._suspended.pop(thread.GetThreadID(), None)
         if entry is None:
@@ -214,14 +250,21 @@ class Session:
         if self._earlier:
             self._carry_over()
         dumps: list[tuple[str, str]] = []
+        if options.top_level:
+            provider = FrameProvider(self.target, frame, self.types, self.persistent,
+                                     self.tls, self.definitions)
+            return self._define(frame, source, options, facts, provider, clock)
         parsed = self._analyzed_before(source, frame, facts) if options.cache else None
         if parsed is None:
-            provider = FrameProvider(self.target, frame, self.types, self.persistent)
+            provider = FrameProvider(self.target, frame, self.types, self.persistent,
+                                     self.tls, self.definitions)
             program = _too_deep_is_an_error(source, analyze, source, provider)
-            parsed = _Parsed(program, provider, _cache_key(source, program, provider))
+            parsed = _Parsed(program, provider, _cache_key(source, program, provider),
+                             self._definitions_version)
             if options.cache and not program.new_persistents:
                 self._keep_analyzed(source, frame, facts, parsed)
-        program, provider, key = parsed.program, parsed.provider, parsed.key
+        program, provider = parsed.program, parsed.provider
+        key = parsed.key + (options.opt_level,)
         clock.lap("parse")
         scope = Scope(self.heap)
         try:
@@ -265,14 +308,67 @@ class Session:
                 scope.keep(var.address)
                 self.persistent[var.name] = var
             clock.lap("run")
-            text = ""
+            outcome = Outcome("", clock.times, dumps)
             if program.result_type is not None:
-                text = self._keep_result(program.result_type, result_address, scope,
-                                         facts["language"])
+                self._keep_result(program.result_type, result_address, scope,
+                                  facts["language"], outcome)
             clock.lap("report")
         finally:
             scope.free_all()
-        return Outcome(text, clock.times, dumps)
+        return outcome
+
+    def _define(self, frame: lldb.SBFrame, source: str, options: Options, facts: dict,
+                 provider: FrameProvider, clock: _Clock) -> Outcome:
+        """`--top-level`: compile and load function and global definitions for good,
+        run the globals' initializers, and only then (nothing failed) make them
+        visible to later expressions, each replacing an earlier one of its name.
+        Code already linked against an earlier definition (a function defined
+        before that calls it) keeps the one it was linked with; expressions
+        compiled anew see the new one (the code cache keys on its address)."""
+        program = _too_deep_is_an_error(source, analyze_top_level, source, provider)
+        clock.lap("parse")
+        dumps: list[tuple[str, str]] = []
+        thread = frame.GetThread()
+        scope = Scope(self.heap)
+        try:
+            storage = {}
+            for sym in program.new_globals:
+                size, align = max(sym.type.size, 1), max(sym.type.align, 1)
+                storage[sym.link_name] = scope.allocate(size, align, "rw")
+                self.heap.write(storage[sym.link_name], bytes(size))
+            module = _too_deep_is_an_error(source, gen_module, program, self.triple)
+            clock.lap("irgen")
+            dump = (lambda kind, text: dumps.append((kind, text))) if options.dump else None
+            obj = _too_deep_is_an_error(source, compile_module, module, self.triple,
+                                        dump=dump)
+            dumps[:] = [(k, t) for k, t in dumps if k in options.dump]
+            clock.lap("compile")
+            image = link(obj, lambda name: storage.get(name) or self._resolve(provider, name),
+                         scope.allocate)
+            clock.lap("link")
+            load(self.heap, image.segments)
+            block, copies = self._frame_block(program, provider, frame, scope,
+                                              facts["locals"], {})
+            clock.lap("load")
+            if program.body.body:     # the globals' initializers
+                facts["registers"] = run.call(
+                    thread, self.abi, self.trampoline, image.symbols[ENTRY], block, 0,
+                    self.heap, options.timeout, before=facts.get("registers"),
+                    all_threads=options.all_threads, unwind_on_error=True,
+                    ignore_breakpoints=options.ignore_breakpoints)
+                if self._write_back(thread, copies)[0]:
+                    self._stop = None
+            clock.lap("run")
+            for fdef in program.functions:
+                symbol = Symbol(fdef.name, SymKind.FUNCTION, fdef.func_ty)
+                self.definitions[fdef.name] = Definition(symbol, image.symbols[fdef.name])
+            for sym in program.new_globals:
+                self.definitions[sym.name] = Definition(sym, storage[sym.link_name])
+            self._definitions_version += 1
+            scope.blocks.clear()      # all of it stays: code, data and storage
+        finally:
+            scope.free_all()
+        return Outcome("", clock.times, dumps)
 
     def _analyzed_before(self, source: str, frame: lldb.SBFrame, facts: dict) -> _Parsed | None:
         """`source` as analyzed at this stop, or at an earlier stop of this thread at
@@ -289,7 +385,7 @@ class Session:
                 return None
             self._analyzed.move_to_end(key)
             parsed = entry[1]
-        if not parsed.still_valid(frame):
+        if parsed.definitions != self._definitions_version or not parsed.still_valid(frame):
             return None
         facts["parsed"][source] = parsed
         return parsed
@@ -308,11 +404,14 @@ class Session:
         clock.lap("irgen")
         dump = (lambda kind, text: dumps.append((kind, text))) if options.dump else None
         obj = _too_deep_is_an_error(program.source, compile_module, module, self.triple,
-                                    dump=dump)
+                                    **({} if options.opt_level is None
+                                       else {"opt": options.opt_level}), dump=dump)
         dumps[:] = [(k, t) for k, t in dumps if k in options.dump]
         clock.lap("compile")
         first = len(scope.blocks)
         image = link(obj, lambda name: self._resolve(provider, name), scope.allocate)
+        if "object" in options.dump:
+            dumps.append(("object", image.description))
         clock.lap("link")
         load(self.heap, image.segments)
         if ENTRY not in image.symbols:
@@ -382,7 +481,9 @@ class Session:
                      new_vars: dict[str, PersistentVar]) -> tuple[bytes, list[_Copy]]:
         """The argument block: one pointer per frame object the expression uses. Objects
         with no address (registers, variables kept in registers) get a copy, written
-        back after the run if the code changed it."""
+        back after the run if the code changed it. Thread-local variables are here too:
+        their address is the selected thread's, so the code cached for one thread
+        serves every other."""
         ptr = self.target.GetAddressByteSize()
         slots, copies = [], []
         for sym in program.frame_refs:
@@ -400,6 +501,8 @@ class Session:
                                      scope, (frame.GetFrameID(), provider.registers[sym.name]))
                 copies.append(copy)
                 slots.append(copy.address)
+            elif sym.kind is SymKind.THREAD_LOCAL:   # this thread's copy, found anew each time
+                slots.append(self.tls.address(frame.GetThread(), provider.thread_locals[sym.name]))
             else:
                 address = local_addresses.get(sym.name)
                 if address is None:     # found again: the provider's may be stale
@@ -448,7 +551,8 @@ class Session:
             changed = True
         return changed, dropped
 
-    def _keep_result(self, ty: CType, address: int, scope: Scope, language: int) -> str:
+    def _keep_result(self, ty: CType, address: int, scope: Scope, language: int,
+                     outcome: Outcome) -> None:
         """The result stays where the code wrote it and becomes LLDB's next `$N`."""
         sbtype, exact = self.types.to_sbtype(ty)
         value = persistent_result(self.target, address, sbtype)
@@ -456,7 +560,9 @@ class Session:
         var = PersistentVar(value.GetName(), ty, address, lldb_address=address)
         self.persistent[var.name] = var
         self._results[var.name] = _Result(var, _bytes_of(value))
-        return describe(value, None if exact else type_name(ty), language)
+        outcome.value, outcome.spelling = value, None if exact else type_name(ty)
+        outcome.language = language
+        outcome.text = describe(value, outcome.spelling, outcome.language)
 
     def _carry_over(self) -> None:
         """Our results from this target's earlier processes. LLDB keeps each as a

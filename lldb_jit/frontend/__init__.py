@@ -15,7 +15,7 @@ from .ast import Block
 from .check import Checker
 from .ctype import CType
 from .macros import expand, locate, spelling
-from .parse import parse
+from .parse import parse, parse_top_level
 from .provider import Symbol, TypeProvider
 from .tokenize import tokenize
 
@@ -25,7 +25,7 @@ class Program:
     source: str
     body: Block                # the checked statements; a final ast.Result holds the value
     result_type: CType | None  # None when there is no value to print
-    frame_refs: list[Symbol]   # LOCAL/PERSISTENT/REGISTER symbols, by argument-block slot
+    frame_refs: list[Symbol]   # LOCAL/PERSISTENT/REGISTER/THREAD_LOCAL symbols, by slot
     externals: list[Symbol]    # GLOBAL/FUNCTION symbols referenced, each once
     # `$name` variables this program declares (`int $n = 1;`), PERSISTENT symbols that
     # are in frame_refs too: the session allocates their storage before the run, puts
@@ -34,6 +34,11 @@ class Program:
     # The tokens' spelling after macro expansion, None when no macro was used: the same
     # text can mean another program at another stop.
     expanded: str | None = None
+    # Top level (`--top-level`): the function definitions, and the global variables
+    # defined (GLOBAL symbols by link name: the session gives them storage); `body`
+    # then initializes those globals.
+    functions: list = field(default_factory=list)
+    new_globals: list[Symbol] = field(default_factory=list)
 
 
 def analyze(source: str, provider: TypeProvider) -> Program:
@@ -53,3 +58,23 @@ def analyze(source: str, provider: TypeProvider) -> Program:
     return Program(source, body, result_type, checker.frame_refs, checker.externals,
                    checker.new_persistents,
                    spelling(expanded) if expanded is not tokens else None)
+
+
+def analyze_top_level(source: str, provider: TypeProvider) -> Program:
+    """Expand macros, parse and check top-level definitions (`jit-eval --top-level`):
+    functions and global variables."""
+    tokens = tokenize(source)
+    expanded = expand(tokens, provider.macros())
+    try:
+        items = parse_top_level(source, provider, expanded)
+        if not items:
+            raise CompileError(0, len(source), "nothing to define")
+        checker = Checker(provider)
+        body = checker.top_level(items, source)
+    except CompileError as e:
+        if expanded is tokens:
+            raise
+        raise locate(e, tokens, expanded) from None
+    return Program(source, body, None, checker.frame_refs, checker.externals,
+                   expanded=spelling(expanded) if expanded is not tokens else None,
+                   functions=checker.functions, new_globals=checker.new_globals)

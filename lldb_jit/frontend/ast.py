@@ -293,3 +293,17 @@ class Return(Node):
 class Result(Node):
     """Checked: the final expression statement, whose value is the result."""
     expr: Node
+
+
+# --- top level (`jit-eval --top-level`) ---------------------------------------------
+
+@dataclass(slots=True, eq=False)
+class FuncDef(Node):
+    """`int twice(int x) { ... }`: a function definition. Its parameters are Decls
+    without initializers (checked: each with its LocalVar, stored from the arguments
+    on entry)."""
+    name: str
+    func_ty: CType
+    params: list[Decl]
+    body: Block
+    name_offset: int = 0

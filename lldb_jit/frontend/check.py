@@ -18,7 +18,11 @@ from .diag import (ASSIGNING, INITIALIZING, PASSING, RETURNING, describe, did_yo
 from .initializer import Initializer
 from .provider import SymKind, Symbol, TypeProvider
 
-FRAME_KINDS = frozenset({SymKind.LOCAL, SymKind.PERSISTENT, SymKind.REGISTER})
+FRAME_KINDS = frozenset({SymKind.LOCAL, SymKind.PERSISTENT, SymKind.REGISTER,
+                         SymKind.THREAD_LOCAL})
+FRAME_KIND_WORDS = {SymKind.LOCAL: "variable of the selected frame",
+                    SymKind.PERSISTENT: "`$` variable", SymKind.REGISTER: "register",
+                    SymKind.THREAD_LOCAL: "thread-local variable"}
 EXTERNAL_KINDS = frozenset({SymKind.GLOBAL, SymKind.FUNCTION})
 TO_UNSIGNED = {Kind.INT: ty_uint, Kind.LONG: ty_ulong, Kind.LLONG: ty_ullong}
 UNKNOWN_FUNCTION = func_type(ty_void, [], has_proto=False)
@@ -39,6 +43,11 @@ class Checker:
         self.returns: list[A.Return] = []
         self.unevaluated_depth = 0    # inside `sizeof`: nothing is read
         self.no_debug_info_ok = False # the operand of a cast or `&`: see no_debug_info()
+        # top level (`jit-eval --top-level`): what this program defines, by name
+        self.definitions: dict[str, Symbol] = {}
+        self.functions: list[A.FuncDef] = []
+        self.new_globals: list[Symbol] = []
+        self.function: A.FuncDef | None = None   # the definition being checked
 
     # --- program and statements -------------------------------------------------------
 
@@ -57,6 +66,73 @@ class Checker:
         for ret in self.returns:
             result_type = self.return_value(ret, result_type)
         return A.Block(0, max(len(source), 1), body), result_type
+
+    def top_level(self, items: list[A.Node], source: str) -> A.Block:
+        """Check top-level definitions: functions (kept in `functions`) and global
+        variables (`new_globals`, GLOBAL symbols the session gives storage). The block
+        returned initializes the globals, in order, when the entry function runs."""
+        body = []
+        for item in items:
+            if isinstance(item, A.FuncDef):
+                self.functions.append(self.function_def(item))
+            else:
+                body += [self.global_decl(d) for d in item.body]
+        return A.Block(0, max(len(source), 1), body)
+
+    def define(self, node: A.Node, name: str, sym: Symbol):
+        if name in self.definitions:
+            raise CompileError(node.offset, node.length, f"redefinition of '{name}'")
+        if name.startswith("$"):
+            raise CompileError(node.offset, node.length,
+                               f"'{name}': a `$` variable is made without --top-level")
+        self.definitions[name] = sym
+
+    def function_def(self, node: A.FuncDef) -> A.FuncDef:
+        """A function: its parameters are locals of its outermost scope; its name is
+        visible in its own body (recursion) and to the definitions after it."""
+        fty = strip_typedefs(node.func_ty)
+        name_node = A.Ident(node.name_offset, len(node.name), node.name)
+        for ty, what in [(fty.base, "return")] + [(p.decl_ty, "parameter") for p in node.params]:
+            if is_record(ty) or strip_typedefs(ty).kind is Kind.OPAQUE:
+                error(name_node, f"a {what} of type {describe(ty)} (a structure by value) "
+                                 "is not supported in a top-level function; pass a pointer")
+        for p in node.params:
+            if is_void(p.decl_ty):
+                error(p, f"parameter has incomplete type {describe(p.decl_ty)}")
+        self.define(name_node, node.name, Symbol(node.name, SymKind.FUNCTION, node.func_ty))
+        scope: dict[str, A.LocalVar] = {}
+        for p in node.params:
+            if p.name in scope:
+                error(p, f"redefinition of parameter '{p.name}'")
+            p.var = scope[p.name] = A.LocalVar(p.name, p.decl_ty)
+        self.scopes.append(scope)
+        self.function = node
+        try:
+            node.body.body = [self.stmt(s) for s in node.body.body]
+        finally:
+            self.function = None
+            self.scopes.pop()
+        return node
+
+    def global_decl(self, node: A.Decl) -> A.Node:
+        """`int tl_counter = 5;`: storage the session allocates (zeroed) and keeps; the
+        initializer, any expression, runs once as the definition is loaded."""
+        ty = node.decl_ty
+        if is_void(ty) or is_function(ty) or (is_record(ty) and
+                                              strip_typedefs(ty).members is None):
+            error(node, f"variable has incomplete type {describe(ty)}")
+        if is_array(ty) and strip_typedefs(ty).length < 0 and node.init is None:
+            error(node, "definition of variable with array type needs an explicit size")
+        sym = Symbol(node.name, SymKind.GLOBAL, ty)
+        target = A.VarRef(node.offset, node.length, sym=sym, ty=ty)
+        stores = self.initialize(node, target)
+        if node.init is not None:
+            stores = [A.ExprStmt(node.offset, node.length, A.Assign(
+                node.offset, node.length, None, target, node.init, ty=target.ty))]
+        sym.type = target.ty
+        self.define(node, node.name, sym)
+        self.new_globals.append(sym)
+        return self.sequence_stmts(node, stores)
 
     def return_value(self, ret: A.Return, result_type: CType | None) -> CType | None:
         if ret.value is None:
@@ -181,6 +257,8 @@ class Checker:
         return node
 
     def stmt_Return(self, node: A.Return) -> A.Node:
+        if self.function is not None:
+            return self.function_return(node)
         if node.value is not None:
             node.value = self.rvalue(node.value)
             if is_void(node.value.ty):
@@ -188,6 +266,23 @@ class Checker:
             else:
                 self.returns.append(node)
         return node
+
+    def function_return(self, node: A.Return) -> A.Node:
+        """`return` in a function definition: the value converted to its return type."""
+        ret = strip_typedefs(self.function.func_ty).base
+        name = self.function.name
+        value = self.rvalue(node.value) if node.value is not None else None
+        if value is not None and not is_void(value.ty):
+            if is_void(ret):
+                error(value, f"void function '{name}' should not return a value")
+            node.value = self.convert(value, ret, RETURNING)
+            return node
+        if not is_void(ret):
+            error(value or node, f"non-void function '{name}' should return a value")
+        node.value = None
+        if value is None:
+            return node
+        return self.sequence_stmts(node, [A.ExprStmt(value.offset, value.length, value), node])
 
     def condition(self, node: A.Node) -> A.Node:
         node = self.rvalue(node)
@@ -338,7 +433,11 @@ class Checker:
         local = self.lookup_local(node.name)
         if local is not None:
             return A.VarRef(node.offset, node.length, local=local, ty=local.ty)
-        sym = self.persistents.get(node.name) or self.provider.lookup_identifier(node.name)
+        sym = (self.persistents.get(node.name) or self.definitions.get(node.name)
+               or self.provider.lookup_identifier(node.name))
+        if sym is not None and self.function is not None and sym.kind in FRAME_KINDS:
+            error(node, f"'{node.name}' is not visible in a top-level function (it is a "
+                        f"{FRAME_KIND_WORDS[sym.kind]}); pass it as an argument")
         if sym is None and node.name == "NULL":   # <stddef.h>'s, when no macro says
             return A.Cast(node.offset, node.length, A.IntLit(node.offset, node.length, 0,
                                                              ty=ty_int), ty=pointer_to(ty_void))

@@ -73,6 +73,13 @@ def parse(source: str, provider: TypeProvider,
     return Parser(source, provider, tokens).program()
 
 
+def parse_top_level(source: str, provider: TypeProvider,
+                    tokens: list[Token] | None = None) -> list[A.Node]:
+    """Parse top-level definitions (`jit-eval --top-level`): A.FuncDef nodes and
+    declaration Blocks of A.Decl (global variables)."""
+    return Parser(source, provider, tokens).top_level()
+
+
 def parse_type_name(source: str, provider: TypeProvider) -> CType:
     """A type name alone (`unsigned long`, `struct node *`), as debug info spells one."""
     parser = Parser(source, provider)
@@ -88,6 +95,7 @@ class Parser:
         self.toks = tokens if tokens is not None else tokenize(source)
         self.pos = 0
         self.provider = provider
+        self.param_names: list[Token | None] = []   # of the last parameter list read
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -144,6 +152,56 @@ class Parser:
         while self.tok.kind is not TK.EOF:
             body.append(self.block_item())
         return body
+
+    # top-level = (function-definition | declaration | ";")* EOF
+    # function-definition = declspec declarator compound-stmt
+    #   (the declarator an identifier followed by a parameter list: `int f(int x)`)
+    def top_level(self) -> list[A.Node]:
+        items = []
+        while self.tok.kind is not TK.EOF:
+            if self.consume(";"):
+                continue
+            start = self.tok
+            if not self.is_typename(start):
+                if start.kind is TK.IDENT and self.peek().kind is TK.IDENT:
+                    self.unknown_type_name(start)
+                self.error_at(start, "expected a function or variable definition")
+            base = self.declspec()
+            if self.equal(";"):
+                self.error_at(self.tok, "expected identifier in declaration")
+            ty, name = self.declarator(base)
+            if name is None:
+                self.error_at(self.tok, "expected identifier in declaration")
+            if is_function(ty) and self.equal("{"):
+                items.append(self.function_definition(start, ty, name))
+                continue
+            if is_function(ty):
+                raise CompileError(name.offset, name.length,
+                                   f"function '{name.text}' is declared but not defined: "
+                                   "give its body")
+            init = self.initializer() if self.consume("=") else None
+            decls = [A.Decl(*self.span_from(name.offset), name.text, ty, init)]
+            while self.consume(","):
+                decls.append(self.init_declarator(base))
+            if self.tok.kind is not TK.EOF:
+                self.skip(";")
+            items.append(A.Block(*self.span_from(start.offset), decls, scoped=False))
+        return items
+
+    def function_definition(self, start: Token, ty: CType, name: Token) -> A.FuncDef:
+        fty = strip_typedefs(ty)
+        if not fty.has_proto:    # `int f() { ... }` takes no arguments: `int f(void)`
+            ty = fty = func_type(fty.base, [])
+        if fty.variadic:
+            self.error_at(name, "defining a variadic function is not supported")
+        params = []
+        for param_ty, param in zip(fty.params, self.param_names):
+            if param is None:
+                self.error_at(name, f"a parameter of '{name.text}' has no name")
+            params.append(A.Decl(param.offset, param.length, param.text, param_ty, None))
+        body = self.compound_stmt(self.tok.offset)
+        return A.FuncDef(*self.span_from(start.offset), name.text, ty, params, body,
+                         name_offset=name.offset)
 
     # block-item = declaration | stmt
     def block_item(self) -> A.Node:
@@ -421,6 +479,7 @@ class Parser:
             self.error_at(start, "function cannot return a function or an array")
         if self.equal("void") and self.peek().text == ")":
             self.pos += 2
+            self.param_names = []
             return func_type(ret, [])
         params, variadic = [], False
         if not self.equal(")"):
@@ -431,11 +490,12 @@ class Parser:
                     break
                 params.append(self.param())
         self.skip(")")
-        return func_type(ret, params, variadic, has_proto=bool(params))
+        self.param_names = [name for _, name in params]
+        return func_type(ret, [ty for ty, _ in params], variadic, has_proto=bool(params))
 
-    def param(self) -> CType:
-        ty, _ = self.declarator(self.declspec())
-        return _adjust_param(ty)
+    def param(self) -> tuple[CType, Token | None]:
+        ty, name = self.declarator(self.declspec())
+        return _adjust_param(ty), name
 
     # type-name = declspec abstract-declarator
     def type_name(self) -> CType:

@@ -19,6 +19,7 @@ class SymKind(enum.Enum):
     LOCAL = "local"            # a variable of the selected frame: reached through the argument block
     PERSISTENT = "persistent"  # a `$0` result or `$name` variable: argument block too
     REGISTER = "register"      # `$pc`, `$rax`...: argument block (a copy of the register)
+    THREAD_LOCAL = "thread_local"  # `_Thread_local`: argument block (the selected thread's copy)
     GLOBAL = "global"          # a debuggee global or static: external declaration `@link_name`
     FUNCTION = "function"      # a debuggee function: external declaration `@link_name`
     ENUM_CONST = "enum_const"  # an enumerator: `value`
@@ -84,3 +85,10 @@ class DictProvider:
 
     def macros(self) -> Mapping[str, Macro]:
         return self.macro_table
+
+    # the listing completion asks for (lldb_jit/completion.py)
+    def identifier_names(self, prefix: str) -> list[str]:
+        return [n for n in [*self.symbols, *self.typedefs] if n.startswith(prefix)]
+
+    def tag_names(self, kind: str, prefix: str) -> list[str]:
+        return [n for k, n in self.tags if k == kind and n.startswith(prefix)]

@@ -43,6 +43,7 @@ class Segment:
 class LinkedImage:
     segments: list[Segment]
     symbols: dict[str, int]  # defined (global and local function/object) symbols -> address
+    description: str = ""    # what was placed where, resolved, patched (`--dump object`)
 
 
 Resolver = Callable[[str], "int | None"]
@@ -342,6 +343,24 @@ class _Linker:
             for edge in block.edges:
                 apply(block, edge, got_base)
 
+    def describe(self) -> str:
+        """Sections (with their debuggee address and permissions), the symbols resolved
+        against the debuggee, and every relocation as applied."""
+        blocks = [b for b in self.all_blocks() if len(b.data)]
+        out = ["sections:"]
+        out += [f"  {b.name:<20} {b.address:#018x} {b.perm}  {len(b.data)} bytes"
+                for b in blocks]
+        out.append("symbols resolved in the debuggee:")
+        out += [f"  {name:<28} {sym.address:#018x}"
+                for name, sym in sorted(self.externals.items())]
+        out.append("relocations applied:")
+        for b in blocks:
+            for e in b.edges:
+                out.append(f"  {b.name}+{e.offset:#x} ({b.address + e.offset:#x}) "
+                           f"{e.origin}: {e.target.name or '(section)'} "
+                           f"{e.target.address:#x}{e.addend:+#x}")
+        return "\n".join(out)
+
     def exported_symbols(self) -> dict[str, int]:
         """Named function/object symbols, globals winning over locals of the same name."""
         out: dict[str, int] = {}
@@ -373,4 +392,4 @@ def link_object(obj: bytes, resolve: Resolver, allocate: Allocator) -> LinkedIma
         for offset, block in offsets:
             data[offset:offset + len(block.data)] = block.data
         segments.append(Segment(base, bytes(data), perm))
-    return LinkedImage(segments, linker.exported_symbols())
+    return LinkedImage(segments, linker.exported_symbols(), linker.describe())

@@ -7,7 +7,7 @@ the same names:
     callconv.py     the C calling convention for records (irgen): lower_call()
     relocations.py  ELF relocation table and range-checked apply_fixup() (lldb_jit/link)
     hardware.py     what the machine does where C leaves the result undefined (irgen)
-    __init__.py     TARGET: the Target below, filled in
+    __init__.py     TARGET: the Target below, filled in (with its TLS facts)
 
 The stages ask the target (`target.callconv.lower_call(...)`, `target.link.apply_fixup`)
 and never test the architecture themselves. Adding a CPU is one folder and one line in
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from ..errors import JitError
+from ..tls import TlsAbi
 
 # Triple architecture names -> folder. One line per target.
 _FOLDERS = {
@@ -38,6 +39,7 @@ class Target:
     hardware: object          # a lldb_jit.hardware.Hardware
     long_double: str          # LLVM's type for C's long double: x86_fp80, fp128, double
     char_signed: bool         # plain `char` is signed (x86-64) or unsigned (AArch64)
+    tls: TlsAbi               # thread pointer register and TLS variant (lldb_jit/tls.py)
 
 
 def for_triple(triple: str) -> Target:

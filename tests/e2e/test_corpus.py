@@ -63,7 +63,6 @@ LLDB_TOPCONST = ("LLDB keeps the top-level const of the array element; the value
 STYLE_UCS1 = "LLDB does not print a uint8_t * (Py_UCS1 *) as a string, gdb does"
 
 # -- what jit-eval lacks today (strict xfails: a fix flips them) -------------------------
-TLS = "TLS: a thread-local variable is an undefined symbol (errno, tcache, __libc_tsd_*)"
 DECLARATION = ("a variable whose DWARF is a declaration only (defined in assembly, or an "
                "alias): gdb uses the declaration's type at the ELF symbol; LLDB's SB API does "
                "not show the declaration, so jit-eval says \"has unknown type; cast it\" and "
@@ -184,9 +183,7 @@ CPYTHON = Corpus(
         "PyLong_AsLong": Disagreement("gdb", "type", GDB_FUNCTION),
         "(PyUnicode_Kind)1": Disagreement("lldb", "answer", LLDB_TAG_AS_TYPE),
     },
-    xfail={
-        "errno": TLS,
-    },
+    xfail={},
     errors={
         "Py_TYPE(obj)": r"'Py_TYPE' is not available here: the function is only inlined",
         "Py_SIZE(obj)": r"'Py_SIZE' is not available here: the function is only inlined",
@@ -262,9 +259,6 @@ GLIBC = Corpus(
         "_nl_C_locobj.__names[0]": Disagreement("lldb", "type", LLDB_TOPCONST),
     },
     xfail={
-        **{e: TLS for e in ["errno", "tcache", "tcache->counts[6]", "tcache->entries[0]",
-                            "__libc_tsd_CTYPE_B['A'] & 0x400"]},
-        "*__ctype_b_loc() == __libc_tsd_CTYPE_B": TLS,
         "program_invocation_short_name": DECLARATION,
         "_r_debug_extended.base.r_state": DECLARATION,
     },
@@ -318,7 +312,7 @@ READELF = Corpus(
         f"{FILE_} != stdout": Disagreement("lldb", "type", LLDB_BOOL),
         "*(unsigned long *)($rsi + 24) > 0": Disagreement("lldb", "type", LLDB_BOOL),
     },
-    xfail={**{e: DWZ for e in READELF_DWARF}, "errno": TLS},
+    xfail={e: DWZ for e in READELF_DWARF},
     errors={},
 )
 

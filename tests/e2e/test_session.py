@@ -101,9 +101,11 @@ def test_process_continues_normally_afterwards(values_exe):
 
 
 def test_without_a_process_is_a_clear_error(values_exe):
-    blocks = batch(values_exe, ["jit-eval 1 + 2"], stop_at=None)
+    """Except for constants (tests/e2e/test_command_api.py)."""
+    blocks = batch(values_exe, ["jit-eval counter + 2", "jit-eval 1 + 2"], stop_at=None)
     out = blocks[0][1]
-    assert "error:" in out and "Traceback" not in out
+    assert "error:" in out and "needs a running process" in out and "Traceback" not in out
+    assert blocks[1][1].strip() == "(int) 3"
 
 
 def test_interactive_session(values_exe):

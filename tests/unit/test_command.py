@@ -1,4 +1,5 @@
 """The command line of `jit-eval`: options before ` -- `, the expression verbatim."""
+import lldb
 import pytest
 
 from lldb_jit.command import parse_options, split_command
@@ -23,13 +24,24 @@ def test_split_command(line, options, expr):
 
 
 def test_parse_options():
-    options, show_time = parse_options("-t 2.5 --dump all --time --no-cache")
-    assert options.timeout == 2.5 and options.dump == {"ir", "ir-opt", "asm"}
-    assert show_time and not options.cache
+    options, shown = parse_options("-t 2.5 --dump all --time --no-cache -O 1")
+    assert options.timeout == 2.5 and options.dump == {"ir", "ir-opt", "asm", "object"}
+    assert shown["time"] is True and not options.cache and options.opt_level == 1
     assert parse_options("")[0].timeout == 1.0
+    assert parse_options("")[1] == {"time": False, "types": False, "format": lldb.eFormatDefault}
 
 
-@pytest.mark.parametrize("bad", ["-t", "-t abc", "-t -1", "--dump pdf", "--bogus", "-h"])
+@pytest.mark.parametrize("text, fmt", [
+    ("-f x", "eFormatHex"), ("--format hex", "eFormatHex"), ("-f 'uppercase hex'", "eFormatHexUppercase"),
+    ("-f b", "eFormatBinary"), ("-f A", "eFormatAddressInfo"), ("-G x", "eFormatHex"),
+    ("-G 4xw", "eFormatHex"), ("-G t", "eFormatBinary"), ("--gdb-format /d", "eFormatDecimal"),
+])
+def test_formats(text, fmt):
+    assert parse_options(text)[1]["format"] == getattr(lldb, fmt)
+
+
+@pytest.mark.parametrize("bad", ["-t", "-t abc", "-t -1", "--dump pdf", "--bogus", "-h",
+                                 "-f nope", "-G 4q", "-O 3", "-d sometimes"])
 def test_bad_options_are_errors_not_exits(bad):
     with pytest.raises(JitError):
         parse_options(bad)

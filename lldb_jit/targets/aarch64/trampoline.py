@@ -229,4 +229,5 @@ SYSCALL_CLOBBERS = ()
 SYSCALLS = {"mmap": 222, "mprotect": 226, "munmap": 215}
 INSTRUCTION_ALIGN = 4
 # Other names stubs give these registers.
-REGISTER_ALIASES = {"x29": ("fp",), "x30": ("lr",), "cpsr": ("pstate",)}
+REGISTER_ALIASES = {"x29": ("fp",), "x30": ("lr",), "cpsr": ("pstate",),
+                    "tpidr": ("TPIDR_EL0", "tpidr_el0")}   # qemu's system register name
