@@ -21,15 +21,18 @@ import os
 import signal
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import lldb
 
 from . import stubs
 from .errors import ExecError
-from .targets import MAILBOX_COPY, MAILBOX_FRAME, MAILBOX_SIZE, call_words, mailbox_block
+from .memory import align_up
+from .targets import (MAILBOX_COPY, MAILBOX_FRAME, MAILBOX_SIZE, STATUS, call_words,
+                      mailbox_block, mailbox_words)
 
 DEFAULT_TIMEOUT = 1.0
+RESULT_CHUNK = 16 * 1024     # results are placed one after the other in chunks this big
 RESTORE_TIMEOUT = 5.0   # the restore path is a few instructions; this only guards a hang
 
 
@@ -82,12 +85,38 @@ class Registers:
             raise ExecError(f"cannot set the PC back to {pc:#x}")
 
 
+class _Mailbox:
+    """What the debugger knows of a trampoline's mailbox: the call words as they are
+    there (None when unknown: after any call that did not end in the trap that vouches
+    for it), and the chunk results are placed in, one after the other."""
+
+    def __init__(self):
+        self.words: bytes | None = None
+        self.next = 0           # where the next result goes
+        self.end = 0            # the end of the chunk it is in
+
+
 @dataclass(frozen=True)
 class Trampoline:
     """A loaded trampoline and the mailbox its last word points to."""
     address: int
     mailbox: int
     size: int
+    known: _Mailbox = field(default_factory=_Mailbox, compare=False)
+
+    def result_slot(self, size: int, align: int, allocate) -> int:
+        """Where the next call puts a result of `size` bytes: just after the last one
+        (the call words need no write then), in chunks `allocate(size, align, perm)`
+        gives, kept for good as the results are."""
+        known = self.known
+        at = align_up(known.next, align)
+        if not known.next or at + size > known.end:
+            chunk = max(RESULT_CHUNK, size + align)
+            known.next = allocate(chunk, 16, "rw")
+            known.end = known.next + chunk
+            at = align_up(known.next, align)
+        known.next = at + size
+        return at
 
     def trap_pcs(self, abi) -> set[int]:
         """Where the thread stops once the registers came back as they were saved."""
@@ -126,16 +155,18 @@ class CallSuspended(ExecError):
 def call(thread: lldb.SBThread, abi, trampoline: Trampoline, entry: int, block: bytes,
          result: int, memory, timeout: float = DEFAULT_TIMEOUT,
          before: dict[str, int] | None = None, all_threads: bool = False,
-         unwind_on_error: bool = True, ignore_breakpoints: bool = True) -> dict[str, int]:
+         unwind_on_error: bool = True, ignore_breakpoints: bool = True,
+         result_size: int = 0) -> dict[str, int]:
     """Run `entry(&block, result)` on `thread` through `trampoline`; the argument block
-    goes in its mailbox (or, too big for it, in memory of its own). Raises ExecError if
-    the code does not return; the registers are as they were in every case, except that
-    a crash (without `unwind_on_error`) or a breakpoint (without `ignore_breakpoints`)
-    leaves the thread there: CallSuspended, and `abandon()` puts it back. `before` may
-    give what an earlier call at this stop returned (the registers abi.entry_checked()
-    names, the PC and SP); the registers the trampoline saves need no looking at, so a
-    register the user changed since is never put back to an older value. Only `thread`
-    runs unless `all_threads`."""
+    goes in its mailbox (or, too big for it, in memory of its own), and the result
+    (`result_size` bytes) at `result`. Raises ExecError if the code does not return;
+    the registers are as they were in every case, except that a crash (without
+    `unwind_on_error`) or a breakpoint (without `ignore_breakpoints`) leaves the thread
+    there: CallSuspended, and `abandon()` puts it back. `before` may give what an
+    earlier call at this stop returned (the registers abi.entry_checked() names, the PC
+    and SP); the registers the trampoline saves need no looking at, so a register the
+    user changed since is never put back to an older value. Only `thread` runs unless
+    `all_threads`."""
     process = thread.GetProcess()
     if process.GetState() != lldb.eStateStopped:
         raise ExecError("the process must be stopped")
@@ -151,12 +182,36 @@ def call(thread: lldb.SBThread, abi, trampoline: Trampoline, entry: int, block: 
     if block and mailbox_block(abi) + len(block) > MAILBOX_SIZE:
         block_address = memory.allocate(len(block), 16, "rw")
         memory.write(block_address, block)
-    # the frame word 0 until the trampoline has saved everything (see _saved)
-    memory.write(trampoline.mailbox, bytes(MAILBOX_COPY + abi.SAVED_BYTES) + call_words(
-        abi, trampoline.mailbox, entry, block, block_address, result))
+    try:
+        for attempt in (1, 2):
+            words = call_words(abi, trampoline.mailbox, entry, block, block_address, result,
+                               result_size)
+            if words != trampoline.known.words:
+                memory.write(trampoline.mailbox + mailbox_words(abi), words)
+            trampoline.known.words = None        # until the trap vouches for them
+            if _call_once(regs, abi, trampoline, memory, before, timeout, all_threads,
+                          unwind_on_error, ignore_breakpoints):
+                trampoline.known.words = call_words(
+                    abi, trampoline.mailbox, entry, block, block_address,
+                    result + result_size, result_size)
+                return before
+            regs.refresh()                      # refused the words: write them again
+        raise ExecError("the call trampoline refused its mailbox twice (something in the "
+                        "debuggee overwrites it)")
+    finally:
+        if block_address is not None:
+            memory.free("rw", block_address)
+
+
+def _call_once(regs: Registers, abi, trampoline: Trampoline, memory, before: dict[str, int],
+               timeout: float, all_threads: bool, unwind_on_error: bool,
+               ignore_breakpoints: bool) -> bool:
+    """One run through the trampoline: True if the call was made, False if the
+    trampoline refused the call words (nothing ran; the registers are back)."""
+    process = regs.thread.GetProcess()
     leave_there = {kind for kind, keep in (("crash", not unwind_on_error),
                                            ("breakpoint", not ignore_breakpoints)) if keep}
-    problem, suspended, outcome = None, None, None
+    problem, suspended, outcome, refused = None, None, None, False
     try:
         regs.write(abi.entry_registers(before))
         regs.set_pc(trampoline.address)
@@ -171,17 +226,15 @@ def call(thread: lldb.SBThread, abi, trampoline: Trampoline, entry: int, block: 
             outcome = _through_restore_path(regs, abi, trampoline)
     finally:
         if suspended is None and process.GetState() == lldb.eStateStopped:
-            _put_back(regs, abi, memory, trampoline, before, outcome,
-                      wrote_since=problem is not None)
-        if block_address is not None and suspended is None:
-            memory.free("rw", block_address)
+            refused = _put_back(regs, abi, memory, trampoline, before, outcome,
+                                wrote_since=problem is not None)
     if suspended is not None:
         raise CallSuspended(f"{problem.text}\nThe thread is left there to inspect; "
                             f"'jit-eval --abandon' puts it back as it was.", suspended)
     if problem is not None:
         raise ExecError(problem.text if outcome is not None else
                         problem.text + "; the thread could not run the register restore path")
-    return before
+    return not refused
 
 
 _probed: dict[tuple[int, int], int] = {}   # (process, thread) -> lowest stack address read
@@ -270,11 +323,12 @@ def _through_restore_path(regs: Registers, abi, trampoline: Trampoline) -> int |
 
 
 def _put_back(regs: Registers, abi, memory, trampoline: Trampoline,
-              before: dict[str, int], outcome: int | None, wrote_since: bool) -> None:
+              before: dict[str, int], outcome: int | None, wrote_since: bool) -> bool:
     """The PC as it was; and, unless the thread trapped where the trampoline found
     every saved register as its copy says (`outcome`: the PC the thread is at, None if
     the restore path failed), each general register checked against what the
-    trampoline saved and written where it differs.
+    trampoline saved and written where it differs. True if the trampoline refused the
+    call words (and ran nothing).
 
     A stub without `P` packets (GNU gdbserver) has every register written at once
     (`G`), from what LLDB last read; LLDB does not read them again after a stop
@@ -283,37 +337,45 @@ def _put_back(regs: Registers, abi, memory, trampoline: Trampoline,
     the stop (the flags) is read first: LLDB then reads them all anew."""
     if wrote_since:
         regs.read([abi.FLAGS])
+    refused = False
     if outcome in trampoline.trap_pcs(abi):
         fix = abi.restore_after(before)
     else:
-        target = {**_saved(abi, memory, trampoline, before, outcome),
-                  abi.SP: before[abi.SP], **abi.restore_after(before)}
+        saved, refused = _saved(abi, memory, trampoline, before, outcome)
+        target = {**saved, abi.SP: before[abi.SP], **abi.restore_after(before)}
         after = regs.read(target)
         fix = {name: value for name, value in target.items() if after[name] != value}
     if fix:
         regs.write(fix)
     regs.set_pc(before[abi.PC])
+    return refused
 
 
 def _saved(abi, memory, trampoline: Trampoline, before: dict[str, int],
-           pc: int | None) -> dict[str, int]:
-    """The registers as the trampoline saved them: its copy in the mailbox, unless the
-    mailbox does not name this call's frame (the code overwrote it); then what it
-    stored on the stack. Stopped while still storing them, only those the trampoline
-    has changed so far."""
+           pc: int | None) -> tuple[dict[str, int], bool]:
+    """The registers as the trampoline saved them, and whether it refused the call
+    words. Stopped before the call, what it stored on the stack: only the registers it
+    has changed so far while still storing them. After, its copy in the mailbox,
+    unless the mailbox does not name this call's frame (the code overwrote it): then
+    the stack's."""
     frame = abi.frame_of(before[abi.SP])
-    if pc is not None and trampoline.in_prologue(abi, pc) and \
-            pc - trampoline.address < abi.SAVED_END:
-        changed = abi.changed_while_saving(pc - trampoline.address)
-        raw = memory.read(frame + abi.SAVED_OFFSET, abi.SAVED_BYTES) if changed else b""
-        return {name: int.from_bytes(raw[i * 8:i * 8 + 8], abi.BYTE_ORDER)
-                for i, name in enumerate(abi.PUSHED_REGISTERS) if name in changed}
-    mailbox = memory.read(trampoline.mailbox, MAILBOX_COPY + abi.SAVED_BYTES)
-    raw = mailbox[MAILBOX_COPY:]
-    if int.from_bytes(mailbox[MAILBOX_FRAME:MAILBOX_FRAME + 8], abi.BYTE_ORDER) != frame:
-        raw = memory.read(frame + abi.SAVED_OFFSET, abi.SAVED_BYTES)
+    names = abi.PUSHED_REGISTERS
+    if pc is not None and trampoline.in_prologue(abi, pc):
+        offset = pc - trampoline.address
+        if offset < abi.SAVED_END:
+            names = abi.changed_while_saving(offset)
+        raw = memory.read(frame + abi.SAVED_OFFSET, abi.SAVED_BYTES) if names else b""
+        refused = False
+    else:
+        words = mailbox_words(abi)
+        mailbox = memory.read(trampoline.mailbox, words + 8)
+        raw = mailbox[MAILBOX_COPY:MAILBOX_COPY + abi.SAVED_BYTES]
+        if int.from_bytes(mailbox[MAILBOX_FRAME:MAILBOX_FRAME + 8], abi.BYTE_ORDER) != frame:
+            raw = memory.read(frame + abi.SAVED_OFFSET, abi.SAVED_BYTES)
+        refused = int.from_bytes(mailbox[words + STATUS:words + STATUS + 8],
+                                 abi.BYTE_ORDER) != 0
     return {name: int.from_bytes(raw[i * 8:i * 8 + 8], abi.BYTE_ORDER)
-            for i, name in enumerate(abi.PUSHED_REGISTERS)}
+            for i, name in enumerate(abi.PUSHED_REGISTERS) if name in names}, refused
 
 
 def _run_to_trap(regs: Registers, abi, trampoline: Trampoline, timeout: float,

@@ -277,10 +277,12 @@ class Session:
                 for sym in program.new_persistents}
             block, copies = self._frame_block(program, provider, frame, scope,
                                               facts["locals"], new_vars)
-            result_address = 0
-            if program.result_type is not None:
+            result_address, result_size = 0, 0
+            if program.result_type is not None:   # kept for good as a $N: no scope
                 ty = program.result_type
-                result_address = scope.allocate(ty.size, max(ty.align, 1), "rw")
+                result_size = max(ty.size, 1)
+                result_address = self.trampoline.result_slot(result_size, max(ty.align, 1),
+                                                              self.heap.allocate)
             if "language" not in facts:    # of the frame: how the result prints
                 facts["language"] = frame.GuessLanguage()
             clock.lap("load")
@@ -290,7 +292,7 @@ class Session:
                     result_address, self.heap, options.timeout,
                     before=facts.get("registers"), all_threads=options.all_threads,
                     unwind_on_error=options.unwind_on_error,
-                    ignore_breakpoints=options.ignore_breakpoints)
+                    ignore_breakpoints=options.ignore_breakpoints, result_size=result_size)
             except run.CallSuspended as e:   # the code may still run: keep its memory
                 self._suspended[thread_id] = (e.suspended, list(scope.blocks))
                 scope.blocks.clear()
@@ -444,7 +446,7 @@ class Session:
             result = scope.allocate(8, 8, "rw")
             thread = self.pages.thread
             run.call(thread, self.abi, self.trampoline, image.symbols[ENTRY], b"", result,
-                     self.heap)
+                     self.heap, result_size=8)
             address = int.from_bytes(self.heap.read(result, 8), "little")
         finally:
             scope.free_all()

@@ -62,34 +62,54 @@ def for_elf_machine(machine: int) -> Target | None:
 
 # The mailbox: where the trampoline finds what to call and keeps what it saved, in
 # 8-byte words. The trampoline writes the frame (where it stored the registers) and a
-# copy of the stored registers; the debugger writes the entry point, the two arguments
-# (the argument block's address and the result's) and, when it fits, the argument block.
+# copy of the stored registers; then come the call words (mailbox_words()): a status
+# (the trampoline sets 1 when it refused the call words and ran nothing), a check of
+# them, the result's address (`next`; the trampoline advances it by the result's size
+# for the next call, and keeps its complement beside it), the number of words checked,
+# and those: the entry point, the argument block's address, the result's size and,
+# when it fits, the argument block. A call that changes none of them needs no write:
+# the same expression again puts its result just after the last one.
 MAILBOX_SIZE = 4096
 MAILBOX_FRAME = 0
 MAILBOX_COPY = 8
+STATUS, CHECK, NEXT, NOT_NEXT, COUNT, ENTRY = 0, 8, 16, 24, 32, 40   # from mailbox_words()
+CHECKED_WORDS = 3          # entry point, argument block, result size; then the block
+HASH_KEY, HASH_MULTIPLIER = 0x9E3779B97F4A7C15, 0x5BD1E995   # as the trampolines compute
+_MASK = (1 << 64) - 1
 
 
-def mailbox_entry(abi: ModuleType) -> int:
-    """Offset of the entry point: the words the debugger writes start here."""
+def mailbox_words(abi: ModuleType) -> int:
+    """Offset of the call words: the debugger writes from here."""
     return MAILBOX_COPY + abi.SAVED_BYTES
 
 
 def mailbox_block(abi: ModuleType) -> int:
-    """Offset of the argument block, after the entry point and the two arguments."""
-    return mailbox_entry(abi) + 3 * 8
+    """Offset of the argument block, the last of the call words."""
+    return mailbox_words(abi) + ENTRY + 8 * CHECKED_WORDS
+
+
+def call_check(words: list[int]) -> int:
+    """The check of the call words, as the trampoline computes it: a multiplicative
+    hash (a stray write into the mailbox is caught; nothing here is a secret)."""
+    h = HASH_KEY
+    for word in words:
+        h = ((h ^ word) * HASH_MULTIPLIER) & _MASK
+    return h
 
 
 def call_words(abi: ModuleType, mailbox: int, entry: int, block: bytes,
-               block_address: int | None, result: int) -> bytes:
-    """What the debugger writes at mailbox_entry(abi) for one call: the entry point, the
-    two arguments and, unless it is elsewhere (`block_address`), the argument block."""
+               block_address: int | None, result: int, result_size: int) -> bytes:
+    """The call words for one call, as written at mailbox_words(abi): the argument
+    block is in them unless it is elsewhere (`block_address`)."""
+    order = abi.BYTE_ORDER
     if block_address is None:
         block_address = mailbox + mailbox_block(abi) if block else 0
-        tail = block
+        tail = [int.from_bytes(block[i:i + 8], order) for i in range(0, len(block), 8)]
     else:
-        tail = b""
-    order = abi.BYTE_ORDER
-    return b"".join(v.to_bytes(8, order) for v in (entry, block_address, result)) + tail
+        tail = []
+    checked = [entry, block_address, result_size] + tail
+    words = [0, call_check(checked), result, ~result & _MASK, len(checked)] + checked
+    return b"".join(w.to_bytes(8, order) for w in words)
 
 
 def trampoline_bytes(abi: ModuleType, mailbox: int) -> bytes:

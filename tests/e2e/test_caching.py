@@ -93,3 +93,27 @@ def test_rerun_process_starts_afresh(stops_exe):
     assert got[0] == got[6] == ("int", "1")
     assert got[1] == got[7] == ("double", "1")
     assert got[3] == got[9] == ("int", "12")
+
+
+CORRUPT = ("script import lldb_jit.session as s, lldb_jit.targets as t; "
+           "x = [v for v in s._sessions.values() if v.process.GetProcessID() == "
+           "lldb.process.GetProcessID()][0]; m = x.trampoline.mailbox + t.mailbox_words(x.abi); "
+           "lldb.process.WriteMemory(m + {offset}, b'\\x5a' * 8, lldb.SBError())")
+
+
+@pytest.mark.parametrize("field", ["CHECK", "NEXT", "ENTRY", "BLOCK"])
+def test_call_words_overwritten_in_the_debuggee_are_refused(stops_exe, field):
+    """The trampoline finds an expression's call words (entry point, argument block,
+    where the result goes) in its mailbox and a repeated expression does not write
+    them again: a stray write there (here the debugger's) makes it refuse them and
+    run nothing; they are written again and the result is right."""
+    from lldb_jit import targets
+    offset = {"CHECK": targets.CHECK, "NEXT": targets.NEXT, "ENTRY": targets.ENTRY,
+              "BLOCK": targets.ENTRY + 8 * targets.CHECKED_WORDS}[field]
+    commands = ["jit-eval local + counter", "jit-eval local + counter",
+                CORRUPT.format(offset=offset), "jit-eval local + counter",
+                "jit-eval local + counter", "register read rip rsp rbp rax"]
+    blocks = batch(stops_exe, commands)
+    got = results(blocks)
+    assert got[0] == got[1] == got[3] == got[4] == ("int", "1"), blocks
+

@@ -10,8 +10,9 @@ import llvmlite.binding as llvm
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from lldb_jit.targets import (MAILBOX_COPY, call_words, for_triple, mailbox_block,
-                              mailbox_entry, trampoline_bytes)
+from lldb_jit.targets import (CHECK, COUNT, ENTRY, HASH_KEY, HASH_MULTIPLIER, MAILBOX_COPY,
+                              MAILBOX_SIZE, NEXT, NOT_NEXT, STATUS, call_check, call_words,
+                              for_triple, mailbox_block, mailbox_words, trampoline_bytes)
 from lldb_jit.targets.aarch64 import trampoline as aarch64
 from lldb_jit.targets.x86_64 import trampoline as x86_64
 from lldb_jit.errors import JitError
@@ -39,30 +40,77 @@ def test_trampoline_bytes_are_its_assembly():
     assert symbols["restore"] == x86_64.RESTORE
     assert symbols["mailbox"] == x86_64.MAILBOX_POINTER == len(code) - 8
     assert x86_64.TRAP == symbols["mismatch"] - 1 and code[x86_64.TRAP] == 0xCC
-    assert code[x86_64.CHECK_TRAP] == 0xCC and x86_64.CHECK_TRAP > symbols["mismatch"]
-    assert code[x86_64.CHECK_TRAP + 1:x86_64.MAILBOX_POINTER].strip(b"\x66\x90") == b""
+    assert code[x86_64.CHECK_TRAP] == 0xCC and x86_64.CHECK_TRAP == symbols["reject"] - 1
     assert code[x86_64.CALL_SITE:x86_64.RESTORE] == bytes.fromhex("ffd0")   # callq *%rax
     assert code[x86_64.SAVED_END:x86_64.SAVED_END + 3] == bytes.fromhex("4889e5")  # rsp->rbp
 
 
 def test_trampoline_reads_the_mailbox_where_the_debugger_writes():
-    entry = mailbox_entry(x86_64)
-    for line in (f"movq {entry}(%rax), %rax", f"movq {entry + 8}(%rax), %rdi",
-                 f"movq {entry + 16}(%rax), %rsi", "movq %rbp, (%rdi)",
-                 f"addq ${MAILBOX_COPY}, %rdi", f"movl ${x86_64.SAVED_BYTES // 8}, %ecx"):
-        assert line in x86_64.TRAMPOLINE_ASM
-    assert mailbox_block(x86_64) == entry + 24 == MAILBOX_COPY + x86_64.SAVED_BYTES + 24
+    words = mailbox_words(x86_64)
+    assert words == MAILBOX_COPY + x86_64.SAVED_BYTES
+    asm = x86_64.TRAMPOLINE_ASM
+    for line in (f"movq {words + COUNT}(%rdx), %rcx", f"leaq {words + ENTRY}(%rdx), %rsi",
+                 f"cmpq {words + CHECK}(%rdx), %rax", f"movq {words + NEXT}(%rdx), %rsi",
+                 f"movq {words + NOT_NEXT}(%rdx), %rax", f"movq {words + ENTRY + 16}(%rdx), %rax",
+                 f"movq {words + ENTRY + 8}(%rdx), %rdi", f"movq {words + ENTRY}(%rdx), %rax",
+                 f"movq $1, {words + STATUS}(%rdx)", f"cmpq $0, {words + STATUS}(%rdi)",
+                 "movq %rbp, (%rdi)", f"addq ${MAILBOX_COPY}, %rdi",
+                 f"movl ${x86_64.SAVED_BYTES // 8}, %ecx",
+                 f"cmpq ${(MAILBOX_SIZE - words - ENTRY) // 8}, %rcx",
+                 f"movabsq ${HASH_KEY_SIGNED}, %rax", f"imulq ${HASH_MULTIPLIER}, %rax, %rax"):
+        assert line in asm, line
+    assert mailbox_block(x86_64) == words + ENTRY + 24
+
+
+HASH_KEY_SIGNED = HASH_KEY - (1 << 64)   # as GNU as takes movabsq's immediate
+
+
+def test_aarch64_trampoline_reads_the_mailbox_where_the_debugger_writes():
+    words = mailbox_words(aarch64)
+    asm = aarch64.TRAMPOLINE_ASM
+    for line in (f"ldr x2, [x16, #{COUNT}]", f"add x3, x16, #{ENTRY}", f"ldr x6, [x16, #{CHECK}]",
+                 f"ldp x6, x7, [x16, #{NEXT}]", f"stp x7, x8, [x16, #{NEXT}]",
+                 f"ldr x7, [x16, #{ENTRY + 16}]", f"ldr x0, [x16, #{ENTRY + 8}]",
+                 f"ldr x17, [x16, #{ENTRY}]", f"ldr x2, [x16, #{words + STATUS}]",
+                 f"cmp x2, #{(MAILBOX_SIZE - words - ENTRY) // 8}"):
+        assert line in asm, line
+    assert NOT_NEXT == NEXT + 8    # stored as a pair
+    code, symbols = _maybe_assemble_aarch64()
+    if code is not None:
+        key, mul = (int.from_bytes(code[symbols[n]:symbols[n] + 8], "little")
+                    for n in ("hashkey", "hashmul"))
+        assert (key, mul) == (HASH_KEY, HASH_MULTIPLIER)   # what call_check() uses
+
+
+def _maybe_assemble_aarch64():
+    if shutil.which("aarch64-linux-gnu-as") is None:
+        return None, None
+    return assemble_aarch64(aarch64.TRAMPOLINE_ASM)
 
 
 def test_call_words_put_the_block_in_the_mailbox_unless_elsewhere():
     block = (0x4000).to_bytes(8, "little") + (0x5000).to_bytes(8, "little")
-    words = call_words(x86_64, 0x9000, 0x1000, block, None, 0x3000)
-    assert [int.from_bytes(words[i:i + 8], "little") for i in (0, 8, 16)] == \
-        [0x1000, 0x9000 + mailbox_block(x86_64), 0x3000]
-    assert words[24:] == block
-    words = call_words(x86_64, 0x9000, 0x1000, block, 0x7000, 0x3000)
-    assert int.from_bytes(words[8:16], "little") == 0x7000 and len(words) == 24
-    assert call_words(x86_64, 0x9000, 0x1000, b"", None, 0)[8:16] == bytes(8)
+    raw = call_words(x86_64, 0x9000, 0x1000, block, None, 0x3000, 4)
+    words = [int.from_bytes(raw[i:i + 8], "little") for i in range(0, len(raw), 8)]
+    inside = 0x9000 + mailbox_block(x86_64)
+    assert words[STATUS // 8] == 0
+    assert words[NEXT // 8] == 0x3000 and words[NOT_NEXT // 8] == ~0x3000 & (1 << 64) - 1
+    assert words[COUNT // 8] == 5 and words[ENTRY // 8:] == [0x1000, inside, 4, 0x4000, 0x5000]
+    assert words[CHECK // 8] == call_check([0x1000, inside, 4, 0x4000, 0x5000])
+    raw = call_words(x86_64, 0x9000, 0x1000, block, 0x7000, 0x3000, 4)
+    words = [int.from_bytes(raw[i:i + 8], "little") for i in range(0, len(raw), 8)]
+    assert words[ENTRY // 8:] == [0x1000, 0x7000, 4] and words[COUNT // 8] == 3
+    raw = call_words(x86_64, 0x9000, 0x1000, b"", None, 0, 0)
+    assert int.from_bytes(raw[ENTRY + 8:ENTRY + 16], "little") == 0
+
+
+def test_call_check_is_the_trampolines_hash():
+    """h = key; for each word: h = (h ^ word) * multiplier mod 2**64."""
+    h = 0x9E3779B97F4A7C15
+    for w in (1, 2, 3):
+        h = ((h ^ w) * 0x5BD1E995) % (1 << 64)
+    assert call_check([1, 2, 3]) == h
+    assert call_check([1, 2, 3]) != call_check([1, 2, 4])
 
 
 def test_trampoline_bytes_name_the_mailbox():
@@ -147,7 +195,7 @@ def test_aarch64_trampoline_bytes_are_its_assembly():
     brk = bytes.fromhex("000020d4")   # brk #0
     assert aarch64.TRAP == symbols["mismatch"] - 4 and code[aarch64.TRAP:aarch64.TRAP + 4] == brk
     assert code[aarch64.CHECK_TRAP:aarch64.CHECK_TRAP + 4] == brk
-    assert aarch64.CHECK_TRAP + 8 == aarch64.MAILBOX_POINTER   # then one nop of padding
+    assert aarch64.CHECK_TRAP == symbols["reject"] - 4
     assert code[aarch64.CALL_SITE:aarch64.RESTORE] == bytes.fromhex("20023fd6")  # blr x17
     assert code[aarch64._READ_NZCV:aarch64._READ_NZCV + 4] == bytes.fromhex("00423bd5")
     assert code[aarch64.SAVED_END - 4:aarch64.SAVED_END] == bytes.fromhex("fe030fa9")

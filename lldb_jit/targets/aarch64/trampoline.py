@@ -73,8 +73,33 @@ TRAMPOLINE_ASM = """
     str x3, [x16], #8
     subs x2, x2, #1
     b.ne 1b
-    ldr x17, [x16]
-    ldp x0, x1, [x16, #8]
+    ldr x2, [x16, #32]
+    cbz x2, reject
+    cmp x2, #474
+    b.hi reject
+    add x3, x16, #40
+    ldr x4, hashkey
+    ldr x5, hashmul
+hash:
+    ldr x6, [x3], #8
+    eor x4, x4, x6
+    mul x4, x4, x5
+    subs x2, x2, #1
+    b.ne hash
+    ldr x6, [x16, #8]
+    cmp x4, x6
+    b.ne reject
+    ldp x6, x7, [x16, #16]
+    mvn x7, x7
+    cmp x6, x7
+    b.ne reject
+    ldr x7, [x16, #56]
+    add x7, x6, x7
+    mvn x8, x7
+    stp x7, x8, [x16, #16]
+    mov x1, x6
+    ldr x0, [x16, #48]
+    ldr x17, [x16, #40]
     blr x17
 restore:
     ldr x16, mailbox
@@ -108,6 +133,9 @@ restore:
     b.ne mismatch
     subs x2, x2, #1
     b.ne 2b
+    ldr x16, mailbox
+    ldr x2, [x16, #264]
+    cbnz x2, mismatch
     ldp x30, x0, [sp, #240]
     msr nzcv, x0
     ldp x0, x1, [sp, #0]
@@ -147,7 +175,15 @@ mismatch:
     ldp x28, x29, [sp, #224]
     add sp, sp, #384
     brk #0
+reject:
+    mov x2, #1
+    str x2, [x16]
+    b restore
     .p2align 3
+hashkey:
+    .quad 0x9E3779B97F4A7C15
+hashmul:
+    .quad 0x5BD1E995
 mailbox:
     .quad 0
 """
@@ -156,22 +192,26 @@ TRAMPOLINE = bytes.fromhex(
     "08a9f24f09a9f4570aa9f65f0ba9f8670ca9fa6f0da9fc770ea900423bd5fe030fa9ff4308d1"
     "20443bd501443bd5e00700a9e08700ade28f01ade49702ade69f03ade8a704adeaaf05adecb7"
     "06adeebf07adf0c708adf2cf09adf4d70aadf6df0badf8e70cadfaef0dadfcf70eadfeff0fad"
-    "fd030091300a00581d8600f8b1430891020480d2238640f8038600f8420400f1a1ffff541102"
-    "40f9008640a920023fd6d00800581d8640f8bf030091e00740a920441bd501441bd5e08740ad"
-    "e28f41ade49742ade69f43ade8a744adeaaf45adecb746adeebf47adf0c748adf2cf49adf4d7"
-    "4aadf6df4badf8e74cadfaef4dadfcf74eadfeff4fadff430891f1030091020480d2038640f8"
-    "248640f87f0004ebc1020054420400f161ffff54fe034fa900421bd5e00740a9e20f41a9e417"
-    "42a9e61f43a9e82744a9ea2f45a9ec3746a9ee3f47a9f04748a9f24f49a9f4574aa9f65f4ba9"
-    "f8674ca9fa6f4da9fc774ea9ff030691000020d4fe034fa900421bd5e00740a9e20f41a9e417"
-    "42a9e61f43a9e82744a9ea2f45a9ec3746a9ee3f47a9f04748a9f24f49a9f4574aa9f65f4ba9"
-    "f8674ca9fa6f4da9fc774ea9ff030691000020d41f2003d50000000000000000"
+    "fd030091700e00581d8600f8b1430891020480d2238640f8038600f8420400f1a1ffff540212"
+    "40f9420c00b45f6807f1080c005403a20091440c0058650c0058668440f8840006ca847c059b"
+    "420400f181ffff54060640f99f0006eba10a0054061e41a9e70327aadf0007eb210a0054071e"
+    "40f9c700078be80327aa072201a9e10306aa001a40f9111640f920023fd6100a00581d8640f8"
+    "bf030091e00740a920441bd501441bd5e08740ade28f41ade49742ade69f43ade8a744adeaaf"
+    "45adecb746adeebf47adf0c748adf2cf49adf4d74aadf6df4badf8e74cadfaef4dadfcf74ead"
+    "feff4fadff430891f1030091020480d2038640f8248640f87f0004eb21030054420400f161ff"
+    "ff5430060058028640f9820200b5fe034fa900421bd5e00740a9e20f41a9e41742a9e61f43a9"
+    "e82744a9ea2f45a9ec3746a9ee3f47a9f04748a9f24f49a9f4574aa9f65f4ba9f8674ca9fa6f"
+    "4da9fc774ea9ff030691000020d4fe034fa900421bd5e00740a9e20f41a9e41742a9e61f43a9"
+    "e82744a9ea2f45a9ec3746a9ee3f47a9f04748a9f24f49a9f4574aa9f65f4ba9f8674ca9fa6f"
+    "4da9fc774ea9ff030691000020d4220080d2020200f9b6ffff171f2003d5157c4a7fb979379e"
+    "95e9d15b000000000000000000000000"
 )
-RESTORE = 0xC8               # offset of `restore:`
-TRAP = 0x18C                 # offset of the brk after the registers compared equal
-CHECK_TRAP = 0x1D8           # the brk after `mismatch:`
+RESTORE = 0x128              # offset of `restore:`
+TRAP = 0x1F8                 # offset of the brk after the registers compared equal
+CHECK_TRAP = 0x244           # the brk after `mismatch:`
 MAILBOX_POINTER = len(TRAMPOLINE) - 8   # `mailbox:`, the mailbox's address
 SAVED_END = 0x48             # past the store of x30 and NZCV: the stack holds them all
-CALL_SITE = 0xC4             # the `blr`: everything is saved
+CALL_SITE = 0x124            # the `blr`: everything is saved
 _READ_NZCV = 0x40            # `mrs x0, nzcv`, once x0 is stored
 TRAP_PC_OFFSET = 0           # a brk stops with the PC on the brk itself
 SAVED_BYTES = 32 * 8         # x0-x30 and NZCV

@@ -80,10 +80,34 @@ TRAMPOLINE_ASM = """
     movl $-1, %eax
     movl $-1, %edx
     xsave64 (%rbx)
-    movq mailbox(%rip), %rax
-    movq 144(%rax), %rdi
-    movq 152(%rax), %rsi
-    movq 136(%rax), %rax
+    movq mailbox(%rip), %rdx
+    movq 168(%rdx), %rcx
+    testq %rcx, %rcx
+    jz reject
+    cmpq $490, %rcx
+    ja reject
+    leaq 176(%rdx), %rsi
+    movabsq $-7046029254386353131, %rax
+hash:
+    xorq (%rsi), %rax
+    imulq $1540483477, %rax, %rax
+    addq $8, %rsi
+    decq %rcx
+    jnz hash
+    cmpq 144(%rdx), %rax
+    jne reject
+    movq 152(%rdx), %rsi
+    movq 160(%rdx), %rax
+    notq %rax
+    cmpq %rax, %rsi
+    jne reject
+    movq 192(%rdx), %rax
+    addq %rsi, %rax
+    movq %rax, 152(%rdx)
+    notq %rax
+    movq %rax, 160(%rdx)
+    movq 184(%rdx), %rdi
+    movq 176(%rdx), %rax
     callq *%rax
 restore:
     movq mailbox(%rip), %rbp
@@ -99,6 +123,9 @@ restore:
     movq %rsp, %rsi
     movl $16, %ecx
     repe cmpsq
+    jne mismatch
+    movq mailbox(%rip), %rdi
+    cmpq $0, 136(%rdi)
     jne mismatch
     popq %r15
     popq %r14
@@ -137,27 +164,34 @@ mismatch:
     popfq
     leaq 128(%rsp), %rsp
     int3
+reject:
+    movq $1, 136(%rdx)
+    jmp restore
     .p2align 3
 mailbox:
     .quad 0
 """
 TRAMPOLINE = bytes.fromhex(
-    "488d6424809c50535152565755415041514152415341544155415641574889e5fc488b3d1001"
+    "488d6424809c50535152565755415041514152415341544155415641574889e5fc488b3db001"
     "000048892f4883c7084889e6b910000000f348a54883ec10b80d00000031c90fa24829dc4883"
     "e4c04889e348895df831c0488983000200004889830802000048898310020000488983180200"
     "0048898320020000488983280200004889833002000048898338020000b8ffffffffbaffffff"
-    "ff480fae23488b0594000000488bb890000000488bb098000000488b8088000000ffd0488b2d"
-    "76000000488b6d00488b5df8b8ffffffffbaffffffff480fae2b4889ecfc488b3d5500000048"
-    "83c7084889e6b910000000f348a77521415f415e415d415c415b415a415941585d5f5e5a595b"
-    "589d488da42480000000cc415f415e415d415c415b415a415941585d5f5e5a595b589d488da4"
-    "2480000000cc66900000000000000000"
+    "ff480fae23488b1534010000488b8aa80000004885c90f840f0100004881f9ea0100000f8702"
+    "010000488db2b000000048b8157c4a7fb979379e4833064869c095e9d15b4883c60848ffc975"
+    "ed483b82900000000f85d1000000488bb298000000488b82a000000048f7d04839c60f85b700"
+    "0000488b82c00000004801f04889829800000048f7d0488982a0000000488bbab8000000488b"
+    "82b0000000ffd0488b2d9a000000488b6d00488b5df8b8ffffffffbaffffffff480fae2b4889"
+    "ecfc488b3d790000004883c7084889e6b910000000f348a77532488b3d610000004883bf8800"
+    "0000007521415f415e415d415c415b415a415941585d5f5e5a595b589d488da42480000000cc"
+    "415f415e415d415c415b415a415941585d5f5e5a595b589d488da42480000000cc48c7828800"
+    "000001000000e964ffffff0f1f4400000000000000000000"
 )
-RESTORE = 0xBB               # offset of `restore:`
-TRAP = 0x114                 # offset of the int3 after the registers compared equal
-CHECK_TRAP = len(TRAMPOLINE) - 11   # the int3 after `mismatch:`
+RESTORE = 0x137              # offset of `restore:`
+TRAP = 0x1A1                 # offset of the int3 after the registers compared equal
+CHECK_TRAP = 0x1C2           # the int3 after `mismatch:`
 MAILBOX_POINTER = len(TRAMPOLINE) - 8   # `mailbox:`, the mailbox's address
 SAVED_END = 0x1D             # past the last push: from here on the stack holds them all
-CALL_SITE = 0xB9             # the `callq`: everything is saved
+CALL_SITE = 0x135            # the `callq`: everything is saved
 TRAP_PC_OFFSET = 1           # after an int3 the reported PC is just past it
 SAVED_BYTES = 16 * 8         # the 16 pushes
 SAVED_OFFSET = 0             # from the frame (rbp, the mailbox's first word) to them
