@@ -48,7 +48,8 @@ Options:
   -T, --show-types       show the type of every member and element, on its own line
   -d, --dynamic-type WHEN
                          accepted as `expression` takes it; C has no dynamic types
-  -O, --opt-level 0|1|2  LLVM optimization level (default: 2)
+  -O, --opt-level 0|1|2  LLVM optimization level (default: 2 for code that loops,
+                         0 for straight-line code, which runs once)
   --set-default OPTIONS  (alone) make OPTIONS the defaults of later jit-evals in this
                          debugger, e.g. `jit-eval --set-default -f x -t 5`;
                          `jit-eval --set-default` alone clears them

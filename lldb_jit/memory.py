@@ -153,9 +153,10 @@ class SyscallPages(ProcessMemory):
     """Pages from `mmap` run as a system call by a thread of the debuggee, which needs
     nothing from the stub (GNU gdbserver has no memory-allocation packet; LLDB's own
     fallback would call mmap through its expression machinery). Pages are mapped
-    read-write and code pages then made read+execute: never both writable and
-    executable. Stubs that cannot write into a read-only page (qemu-user's) get code
-    written in between two `mprotect`s.
+    read-write, or read+execute for code (one system call: the debugger writes code
+    through the stub, which needs no write permission in the debuggee): never both
+    writable and executable. Stubs that cannot write into a read-only page
+    (qemu-user's) get code written in between two `mprotect`s.
 
     The system call instruction is written, with the target's trap after it, over the
     program's entry point (its bytes are put back after each call); where the stub
@@ -170,10 +171,9 @@ class SyscallPages(ProcessMemory):
         self._place: tuple[int, bool] | None = None   # (address, written there)
 
     def allocate_pages(self, size: int, perm: str) -> int:
-        address = self.system_call("mmap", 0, size, PROT_READ | PROT_WRITE,
+        address = self.system_call("mmap", 0, size, PROTECTION[perm],
                                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         if perm == "rx":
-            self.system_call("mprotect", address, size, PROTECTION["rx"])
             self._rx.append((address, address + size))
         return address
 
