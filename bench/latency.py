@@ -1,5 +1,8 @@
-"""Warm latency of `jit-eval` against LLDB's own `expression`, in one lldb session,
-alternating on the same expressions; and where jit-eval's time goes, stage by stage.
+"""Latency of `jit-eval` against LLDB's own `expression`, in one lldb session,
+alternating on the same expressions; where jit-eval's time goes, stage by stage; the
+floor for running code at all (a bare resume/stop round trip, measured in the same
+session); gdb-remote packets per evaluation; and, in fresh processes, the time to
+import the plugin and of the first evaluation against LLDB's first `expression`.
 
     make bench            (or: .venv/bin/python bench/latency.py [REPEAT])
 
@@ -23,53 +26,185 @@ os.environ.setdefault("LLDB_DEBUGSERVER_PATH", str(
 import lldb  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPRESSIONS = ["counter + 1", "pt->y * scale", "add(counter, 1)",
-               "primes[4] * 3 + (counter > 40 ? 100 : 0)", "norm2(pt) + local"]
+EXPRESSIONS = ["counter + 1", "pt->y * scale",
+               "primes[4] * 3 + (counter > 40 ? 100 : 0)",
+               "int s = 0; for (int i = 0; i < 5; i++) s += primes[i] * i; s",
+               "add(counter, 1)", "norm2(pt) + local"]
 STAGES = ("parse", "irgen", "compile", "link", "load", "run", "report")
+FRESH_RUNS = 5
+# 10^8 turns of a loop: its code must stay optimized (native speed)
+LOOP = "long s = 0; for (long i = 0; i < 100000000; i++) s += i ^ (s >> 3); s"
 
 
-def main(repeat: int) -> None:
-    exe = Path(tempfile.mkdtemp()) / "sample"
-    subprocess.run(["gcc", "-g", "-O0", "-o", str(exe), str(ROOT / "examples" / "sample.c")],
-                   check=True)
-    debugger = lldb.SBDebugger.Create()
-    debugger.SetAsync(False)
-    ci = debugger.GetCommandInterpreter()
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f}"
 
-    def run(command: str) -> tuple[float, str]:
+
+class Session:
+    """One debugger stopped at the sample's `break here`, commands timed in-process."""
+
+    def __init__(self, exe: Path, log: Path | None = None, plugin: bool = True):
+        self.debugger = lldb.SBDebugger.Create()
+        self.debugger.SetAsync(False)
+        self.ci = self.debugger.GetCommandInterpreter()
+        self.log = log
+        if log:
+            self.run(f"log enable -f {log} gdb-remote packets")
+        if plugin:
+            self.run("command script import lldb_jit")
+        self.run(f"target create {exe}")
+        self.run('breakpoint set -p "break here" -f sample.c')
+        self.run("run")
+        self.process = self.debugger.GetSelectedTarget().GetProcess()
+
+    def run(self, command: str) -> tuple[float, str]:
         result = lldb.SBCommandReturnObject()
         start = time.perf_counter()
-        ci.HandleCommand(command, result)
+        self.ci.HandleCommand(command, result)
         elapsed = time.perf_counter() - start
         if not result.Succeeded():
             raise SystemExit(f"{command}: {result.GetError()}")
         return elapsed, result.GetOutput()
 
-    run("command script import lldb_jit")
-    run(f"target create {exe}")
-    run('breakpoint set -p "break here" -f sample.c')
-    run("run")
-    print(f"{'expression':44} {'jit-eval':>9} {'no cache':>9} {'expression':>11} {'ratio':>6}")
-    stage_times: dict[str, list[float]] = {s: [] for s in STAGES}
+    def packets(self, command: str) -> int:
+        """gdb-remote packets LLDB sends while running `command`."""
+        start = self.log.stat().st_size
+        self.run(command)
+        with open(self.log, "rb") as f:
+            f.seek(start)
+            return f.read().count(b"send packet:")
+
+    def floor(self, repeat: int) -> list[float]:
+        """The bare round trip: SetPC to an `int3`, Continue, the stop, SetPC back
+        (through a fresh frame 0, as after any stop)."""
+        thread = self.process.GetSelectedThread()
+        error = lldb.SBError()
+        page = self.process.AllocateMemory(
+            4096, lldb.ePermissionsReadable | lldb.ePermissionsExecutable, error)
+        if error.Fail():
+            raise SystemExit(f"cannot allocate memory for the floor: {error}")
+        self.process.WriteMemory(page, b"\xcc" * 16, error)
+        pc = thread.GetFrameAtIndex(0).GetPC()
+        times = []
+        for i in range(repeat + 5):
+            start = time.perf_counter()
+            thread.GetFrameAtIndex(0).SetPC(page)
+            self.process.Continue()
+            frame = thread.GetFrameAtIndex(0)
+            if frame.GetPC() not in (page, page + 1):
+                raise SystemExit(f"the floor's int3 did not stop the thread: {frame}")
+            frame.SetPC(pc)
+            if i >= 5:
+                times.append(time.perf_counter() - start)
+        self.process.DeallocateMemory(page)
+        return times
+
+
+def warm(session: Session, repeat: int) -> list[dict]:
+    rows = []
     for expr in EXPRESSIONS:
-        ours, cold, theirs = [], [], []
+        ours, theirs, cold, run_warm = [], [], [], []
+        stages: dict[str, list[float]] = {s: [] for s in STAGES}
         for _ in range(3):   # warm up both
-            run(f"jit-eval -- {expr}")
-            run(f"expression -- {expr}")
+            session.run(f"jit-eval -- {expr}")
+            session.run(f"expression -- {expr}")
         for _ in range(repeat):
-            ours.append(run(f"jit-eval -- {expr}")[0])
-            theirs.append(run(f"expression -- {expr}")[0])
-            elapsed, out = run(f"jit-eval --no-cache --time -- {expr}")
+            ours.append(session.run(f"jit-eval -- {expr}")[0])
+            theirs.append(session.run(f"expression -- {expr}")[0])
+            elapsed, out = session.run(f"jit-eval --no-cache --time -- {expr}")
             cold.append(elapsed)
-            for stage, ms in re.findall(r"(\w+) ([\d.]+)", out.split("time (ms):")[1]):
-                if stage in stage_times:
-                    stage_times[stage].append(float(ms))
-        m_ours, m_cold, m_theirs = (statistics.median(x) * 1e3 for x in (ours, cold, theirs))
-        print(f"{expr:44} {m_ours:7.2f}ms {m_cold:7.2f}ms {m_theirs:9.2f}ms "
-              f"{m_ours / m_theirs:5.2f}x")
-    print("\njit-eval --no-cache, median per stage (ms): " + ", ".join(
-        f"{s} {statistics.median(v):.2f}" for s, v in stage_times.items() if v))
-    run("process kill")
+            for stage, t in re.findall(r"(\w+) ([\d.]+)", out.split("time (ms):")[1]):
+                if stage in stages:
+                    stages[stage].append(float(t) / 1e3)
+            _, out = session.run(f"jit-eval --time -- {expr}")
+            run_warm.append(float(re.search(r"run ([\d.]+)", out).group(1)) / 1e3)
+        rows.append({"expr": expr, "ours": statistics.median(ours),
+                     "theirs": statistics.median(theirs), "cold": statistics.median(cold),
+                     "run": statistics.median(run_warm),
+                     "stages": {s: statistics.median(v) for s, v in stages.items() if v}})
+    return rows
+
+
+FRESH = r"""
+import os, sys, time
+from pathlib import Path
+import lldb_for_pwndbg
+os.environ.setdefault("LLDB_DEBUGSERVER_PATH", str(
+    Path(lldb_for_pwndbg.__file__).parent / "_vendor" / "bin" / "lldb-server"))
+import lldb
+exe, command, plugin = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+d = lldb.SBDebugger.Create(); d.SetAsync(False); ci = d.GetCommandInterpreter()
+def run(c):
+    r = lldb.SBCommandReturnObject(); t = time.perf_counter(); ci.HandleCommand(c, r)
+    t = time.perf_counter() - t
+    if not r.Succeeded(): raise SystemExit(c + ": " + r.GetError())
+    return t
+imported = run("command script import lldb_jit") if plugin else 0.0
+run("target create " + exe); run('breakpoint set -p "break here" -f sample.c'); run("run")
+print(imported, run(command))
+"""
+
+
+def fresh(exe: Path) -> dict[str, float]:
+    """Medians over fresh processes: importing the plugin (first, as an lldbinit
+    does), the first `jit-eval` once the program stopped, LLDB's first `expression`
+    at the same place in a fresh lldb."""
+    out = {"import": [], "first jit-eval": [], "first expression": []}
+    for _ in range(FRESH_RUNS):
+        for command, plugin in (("jit-eval -- counter + 1", "1"),
+                                ("expression -- counter + 1", "0")):
+            done = subprocess.run([sys.executable, "-c", FRESH, str(exe), command, plugin],
+                                  capture_output=True, text=True, check=True)
+            imported, first = map(float, done.stdout.split()[-2:])
+            if plugin == "1":
+                out["import"].append(imported)
+                out["first jit-eval"].append(first)
+            else:
+                out["first expression"].append(first)
+    return {k: statistics.median(v) for k, v in out.items()}
+
+
+def main(repeat: int) -> None:
+    tmp = Path(tempfile.mkdtemp())
+    exe = tmp / "sample"
+    subprocess.run(["gcc", "-g", "-O0", "-o", str(exe), str(ROOT / "examples" / "sample.c")],
+                   check=True)
+    session = Session(exe)
+    floor = session.floor(repeat * 2)
+    rows = warm(session, repeat)
+    floor += session.floor(repeat * 2)
+    floor_ms = statistics.median(floor)
+    loop = [session.run(f"jit-eval -t 0 -- {LOOP}")[0] for _ in range(3)]
+    session.run("process kill")
+
+    counting = Session(exe, log=tmp / "packets.log")
+    for row in rows:
+        for _ in range(3):
+            counting.run(f"jit-eval -- {row['expr']}")
+            counting.run(f"expression -- {row['expr']}")
+        row["packets"] = counting.packets(f"jit-eval -- {row['expr']}")
+        row["their packets"] = counting.packets(f"expression -- {row['expr']}")
+    counting.run("process kill")
+
+    width = max(len(r["expr"]) for r in rows)
+    print(f"{'expression':{width}}  {'jit-eval':>8} {'expression':>10} {'ratio':>6} "
+          f"{'uncached':>8} {'run':>6} {'run/floor':>9} {'packets':>8}   (ms, medians)")
+    for r in rows:
+        print(f"{r['expr']:{width}}  {ms(r['ours']):>8} {ms(r['theirs']):>10} "
+              f"{r['ours'] / r['theirs']:6.2f} {ms(r['cold']):>8} {ms(r['run']):>6} "
+              f"{r['run'] / floor_ms:9.2f} {r['packets']:>4}/{r['their packets']:<3}")
+    print(f"\nbare round trip (SetPC to an int3, Continue, stop, SetPC back): "
+          f"{ms(floor_ms)} ms median of {len(floor)} (min {ms(min(floor))})")
+    print("packets: jit-eval/expression, one warm evaluation each")
+    print("\njit-eval --no-cache, median per stage (ms):")
+    for r in rows:
+        print(f"  {r['expr']:{width}}  " + ", ".join(
+            f"{s} {ms(t)}" for s, t in r["stages"].items()))
+    print(f"\n10^8-iteration loop ({LOOP}): {ms(min(loop))} ms (best of 3)")
+    first = fresh(exe)
+    print(f"\nfresh lldb, median of {FRESH_RUNS}: import lldb_jit {ms(first['import'])} ms; "
+          f"first jit-eval {ms(first['first jit-eval'])} ms; "
+          f"first expression {ms(first['first expression'])} ms")
 
 
 if __name__ == "__main__":
