@@ -43,38 +43,42 @@ class Program:
 
 def analyze(source: str, provider: TypeProvider) -> Program:
     """Expand macros, parse and check `source`; raises CompileError on bad input."""
-    tokens = tokenize(source)
-    expanded = expand(tokens, provider.macros())
-    try:
+    def check(expanded):
         stmts = parse(source, provider, expanded)
         if not stmts:
             raise CompileError(0, len(source), "empty expression")
         checker = Checker(provider)
         body, result_type = checker.program(stmts, source)
-    except CompileError as e:
-        if expanded is tokens:
-            raise
-        raise locate(e, tokens, expanded) from None
-    return Program(source, body, result_type, checker.frame_refs, checker.externals,
-                   checker.new_persistents,
-                   spelling(expanded) if expanded is not tokens else None)
+        return Program(source, body, result_type, checker.frame_refs, checker.externals,
+                       checker.new_persistents)
+    return _expanded(source, provider, check)
 
 
 def analyze_top_level(source: str, provider: TypeProvider) -> Program:
     """Expand macros, parse and check top-level definitions (`jit-eval --top-level`):
     functions and global variables."""
-    tokens = tokenize(source)
-    expanded = expand(tokens, provider.macros())
-    try:
+    def check(expanded):
         items = parse_top_level(source, provider, expanded)
         if not items:
             raise CompileError(0, len(source), "nothing to define")
         checker = Checker(provider)
         body = checker.top_level(items, source)
+        return Program(source, body, None, checker.frame_refs, checker.externals,
+                       functions=checker.functions, new_globals=checker.new_globals)
+    return _expanded(source, provider, check)
+
+
+def _expanded(source: str, provider: TypeProvider, check) -> Program:
+    """`check(tokens)` on the tokens of `source` after macro expansion: an error inside
+    an expansion is put back under what the user typed, and the program records the
+    expansion (None when no macro was used)."""
+    tokens = tokenize(source)
+    expanded = expand(tokens, provider.macros())
+    try:
+        program = check(expanded)
     except CompileError as e:
         if expanded is tokens:
             raise
         raise locate(e, tokens, expanded) from None
-    return Program(source, body, None, checker.frame_refs, checker.externals,
-                   expanded=spelling(expanded) if expanded is not tokens else None,
-                   functions=checker.functions, new_globals=checker.new_globals)
+    program.expanded = spelling(expanded) if expanded is not tokens else None
+    return program

@@ -117,19 +117,9 @@ class Checker:
     def global_decl(self, node: A.Decl) -> A.Node:
         """`int tl_counter = 5;`: storage the session allocates (zeroed) and keeps; the
         initializer, any expression, runs once as the definition is loaded."""
-        ty = node.decl_ty
-        if is_void(ty) or is_function(ty) or (is_record(ty) and
-                                              strip_typedefs(ty).members is None):
-            error(node, f"variable has incomplete type {describe(ty)}")
-        if is_array(ty) and strip_typedefs(ty).length < 0 and node.init is None:
-            error(node, "definition of variable with array type needs an explicit size")
-        sym = Symbol(node.name, SymKind.GLOBAL, ty)
-        target = A.VarRef(node.offset, node.length, sym=sym, ty=ty)
-        stores = self.initialize(node, target)
-        if node.init is not None:
-            stores = [A.ExprStmt(node.offset, node.length, A.Assign(
-                node.offset, node.length, None, target, node.init, ty=target.ty))]
-        sym.type = target.ty
+        self.check_definable(node)
+        sym = Symbol(node.name, SymKind.GLOBAL, node.decl_ty)
+        stores, _ = self.symbol_init(node, sym)
         self.define(node, node.name, sym)
         self.new_globals.append(sym)
         return self.sequence_stmts(node, stores)
@@ -158,12 +148,7 @@ class Checker:
         return node
 
     def stmt_Decl(self, node: A.Decl) -> A.Node:
-        ty = node.decl_ty
-        if is_void(ty) or is_function(ty) or (is_record(ty) and
-                                              strip_typedefs(ty).members is None):
-            error(node, f"variable has incomplete type {describe(ty)}")
-        if is_array(ty) and strip_typedefs(ty).length < 0 and node.init is None:
-            error(node, "definition of variable with array type needs an explicit size")
+        self.check_definable(node)
         if node.name.startswith("$"):
             return self.persistent_decl(node)
         if node.name in self.scopes[-1]:
@@ -202,16 +187,33 @@ class Checker:
         if node.name[1:2].isdigit():    # LLDB's counter may hand this name out later
             error(node, f"'{node.name}': names $0, $1... are reserved for results")
         sym = Symbol(node.name, SymKind.PERSISTENT, node.decl_ty)
-        target = A.VarRef(node.offset, node.length, sym=sym, slot=self.reference(sym),
-                          ty=sym.type)
+        stores, target = self.symbol_init(node, sym, self.reference(sym))
+        self.persistents[node.name] = sym
+        self.new_persistents.append(sym)
+        return self.sequence_stmts(node, stores or [A.Zero(node.offset, node.length, target)])
+
+    @staticmethod
+    def check_definable(node: A.Decl) -> None:
+        """A variable can be defined with this type (and initializer)."""
+        ty = node.decl_ty
+        if is_void(ty) or is_function(ty) or (is_record(ty) and
+                                              strip_typedefs(ty).members is None):
+            error(node, f"variable has incomplete type {describe(ty)}")
+        if is_array(ty) and strip_typedefs(ty).length < 0 and node.init is None:
+            error(node, "definition of variable with array type needs an explicit size")
+
+    def symbol_init(self, node: A.Decl, sym: Symbol,
+                    slot: int = -1) -> tuple[list[A.Node], A.VarRef]:
+        """The statements initializing a variable that is a symbol (a `$name` in frame
+        slot `slot`, a top-level global): an initializer list's stores, or one
+        assignment; `sym.type` gets the array size the initializer gives."""
+        target = A.VarRef(node.offset, node.length, sym=sym, slot=slot, ty=sym.type)
         stores = self.initialize(node, target)
         if node.init is not None:
             stores = [A.ExprStmt(node.offset, node.length, A.Assign(
                 node.offset, node.length, None, target, node.init, ty=target.ty))]
         sym.type = target.ty
-        self.persistents[node.name] = sym
-        self.new_persistents.append(sym)
-        return self.sequence_stmts(node, stores or [A.Zero(node.offset, node.length, target)])
+        return stores, target
 
     def initialize(self, node: A.Decl, target: A.VarRef) -> list[A.Node]:
         """Check the initializer: a scalar or record value stays `node.init`; a list
