@@ -23,6 +23,30 @@ STACK_ALIGN = 16
 GPRS = tuple(f"x{i}" for i in range(31))
 CHECKED_REGISTERS = GPRS + ("sp", "pc", "cpsr")
 
+# The restore-and-trap sequence, at two traps: "all back as they were" and "check
+# every register" (the debugger tells them apart by the PC)
+_RESTORE_AND_TRAP = """\
+    ldp x30, x0, [sp, #240]
+    msr nzcv, x0
+    ldp x0, x1, [sp, #0]
+    ldp x2, x3, [sp, #16]
+    ldp x4, x5, [sp, #32]
+    ldp x6, x7, [sp, #48]
+    ldp x8, x9, [sp, #64]
+    ldp x10, x11, [sp, #80]
+    ldp x12, x13, [sp, #96]
+    ldp x14, x15, [sp, #112]
+    ldp x16, x17, [sp, #128]
+    ldp x18, x19, [sp, #144]
+    ldp x20, x21, [sp, #160]
+    ldp x22, x23, [sp, #176]
+    ldp x24, x25, [sp, #192]
+    ldp x26, x27, [sp, #208]
+    ldp x28, x29, [sp, #224]
+    add sp, sp, #384
+    brk #0
+"""
+
 # Entered with the thread's own SP; GNU as syntax (tests/unit/test_abi.py checks that
 # the bytes below are this assembly and the offsets its labels).
 TRAMPOLINE_ASM = """
@@ -136,45 +160,9 @@ restore:
     ldr x16, mailbox
     ldr x2, [x16, #264]
     cbnz x2, mismatch
-    ldp x30, x0, [sp, #240]
-    msr nzcv, x0
-    ldp x0, x1, [sp, #0]
-    ldp x2, x3, [sp, #16]
-    ldp x4, x5, [sp, #32]
-    ldp x6, x7, [sp, #48]
-    ldp x8, x9, [sp, #64]
-    ldp x10, x11, [sp, #80]
-    ldp x12, x13, [sp, #96]
-    ldp x14, x15, [sp, #112]
-    ldp x16, x17, [sp, #128]
-    ldp x18, x19, [sp, #144]
-    ldp x20, x21, [sp, #160]
-    ldp x22, x23, [sp, #176]
-    ldp x24, x25, [sp, #192]
-    ldp x26, x27, [sp, #208]
-    ldp x28, x29, [sp, #224]
-    add sp, sp, #384
-    brk #0
+    RESTORE_AND_TRAP
 mismatch:
-    ldp x30, x0, [sp, #240]
-    msr nzcv, x0
-    ldp x0, x1, [sp, #0]
-    ldp x2, x3, [sp, #16]
-    ldp x4, x5, [sp, #32]
-    ldp x6, x7, [sp, #48]
-    ldp x8, x9, [sp, #64]
-    ldp x10, x11, [sp, #80]
-    ldp x12, x13, [sp, #96]
-    ldp x14, x15, [sp, #112]
-    ldp x16, x17, [sp, #128]
-    ldp x18, x19, [sp, #144]
-    ldp x20, x21, [sp, #160]
-    ldp x22, x23, [sp, #176]
-    ldp x24, x25, [sp, #192]
-    ldp x26, x27, [sp, #208]
-    ldp x28, x29, [sp, #224]
-    add sp, sp, #384
-    brk #0
+    RESTORE_AND_TRAP
 reject:
     mov x2, #1
     str x2, [x16]
@@ -186,7 +174,7 @@ hashmul:
     .quad 0x5BD1E995
 mailbox:
     .quad 0
-"""
+""".replace("    RESTORE_AND_TRAP\n", _RESTORE_AND_TRAP)
 TRAMPOLINE = bytes.fromhex(
     "ff0306d1e00700a9e20f01a9e41702a9e61f03a9e82704a9ea2f05a9ec3706a9ee3f07a9f047"
     "08a9f24f09a9f4570aa9f65f0ba9f8670ca9fa6f0da9fc770ea900423bd5fe030fa9ff4308d1"

@@ -32,6 +32,29 @@ STACK_ALIGN = 16
 CHECKED_REGISTERS = ("rax", "rbx", "rcx", "rdx", "rdi", "rsi", "rbp", "rsp",
                      "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags")
 
+# The restore-and-trap sequence, at two traps: "all back as they were" and "check
+# every register" (the debugger tells them apart by the PC)
+_RESTORE_AND_TRAP = """\
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    popfq
+    leaq 128(%rsp), %rsp
+    int3
+"""
+
 # Entered with the thread's own SP; AT&T syntax, assembled by LLVM (tests/unit/test_abi.py
 # checks that the bytes below are this assembly and the offsets its labels).
 TRAMPOLINE_ASM = """
@@ -127,50 +150,16 @@ restore:
     movq mailbox(%rip), %rdi
     cmpq $0, 136(%rdi)
     jne mismatch
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
-    popfq
-    leaq 128(%rsp), %rsp
-    int3
+    RESTORE_AND_TRAP
 mismatch:
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
-    popfq
-    leaq 128(%rsp), %rsp
-    int3
+    RESTORE_AND_TRAP
 reject:
     movq $1, 136(%rdx)
     jmp restore
     .p2align 3
 mailbox:
     .quad 0
-"""
+""".replace("    RESTORE_AND_TRAP\n", _RESTORE_AND_TRAP)
 TRAMPOLINE = bytes.fromhex(
     "488d6424809c50535152565755415041514152415341544155415641574889e5fc488b3db001"
     "000048892f4883c7084889e6b910000000f348a54883ec10b80d00000031c90fa24829dc4883"
