@@ -56,6 +56,9 @@ Options:
   --dump WHAT            also print the code: ir, ir-opt, asm, object (each section's
                          address and permissions, the symbols resolved, every
                          relocation applied; repeatable) or all
+  --interpret BOOL       false: run the code even when it only reads memory (by
+                         default such code is interpreted, as `expression` does,
+                         without resuming the debuggee; the same IR, the same answer)
   --time                 print the time each stage of the pipeline took
   --no-cache             compile again even if this expression was compiled before
   --top-level            define C functions and global variables (`int twice(int x)
@@ -113,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-O", "--opt-level", type=int, choices=[0, 1, 2], default=None)
     p.add_argument("-T", "--show-types", action="store_true")
     p.add_argument("--top-level", action="store_true")
+    p.add_argument("--interpret", type=_boolean, default=True)
     return p
 
 
@@ -153,7 +157,8 @@ def parse_options(text: str) -> tuple[Options, dict]:
     return (Options(timeout=args.timeout, dump=dump, cache=not args.no_cache,
                     all_threads=args.all_threads, unwind_on_error=args.unwind_on_error,
                     ignore_breakpoints=args.ignore_breakpoints, abandon=args.abandon,
-                    opt_level=args.opt_level, top_level=args.top_level),
+                    opt_level=args.opt_level, top_level=args.top_level,
+                    interpret=args.interpret),
             {"time": args.time, "types": args.show_types,
              "format": fmt if fmt is not None else lldb.eFormatDefault})
 

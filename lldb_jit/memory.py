@@ -142,6 +142,56 @@ class ProcessMemory:
         return bytes(data)
 
 
+class Readable:
+    """Debuggee memory as its own code could load it, for the interpreter
+    (lldb_jit/interpret.py): bytes of pages mapped readable, read through LLDB's memory
+    cache; anything else raises Bail (the debugger could read a PROT_NONE guard page,
+    the code would fault). Nothing writes memory while one interpretation runs, so what
+    it read once it keeps. What is readable is asked of the stub once per region and
+    kept in `regions` while the memory map stays as it was."""
+
+    def __init__(self, process, regions: list[tuple[int, int, bool]]):
+        import lldb
+        self._lldb = lldb
+        self.process = process
+        self.regions = regions
+        self.lines: dict[int, bytes] = {}     # this interpretation's reads
+
+    LINE = 256      # bytes read at once (a page holds whole lines: one region each)
+
+    def read(self, address: int, size: int) -> bytes:
+        first, end = address - address % self.LINE, address + size
+        data = b"".join(self._line(line) for line in range(first, end, self.LINE))
+        return data[address - first:end - first]
+
+    def _line(self, line: int) -> bytes:
+        from .interpret import Bail
+        data = self.lines.get(line)
+        if data is None:
+            if not self._region(line)[2]:
+                raise Bail(f"{line:#x} is not readable")
+            error = self._lldb.SBError()
+            data = self.process.ReadMemory(line, self.LINE, error)
+            if error.Fail() or data is None or len(data) != self.LINE:
+                raise Bail(f"cannot read memory at {line:#x}")
+            self.lines[line] = data = bytes(data)
+        return data
+
+    def _region(self, address: int) -> tuple[int, int, bool]:
+        from .interpret import Bail
+        for region in self.regions:
+            if region[0] <= address < region[1]:
+                return region
+        info = self._lldb.SBMemoryRegionInfo()
+        error = self.process.GetMemoryRegionInfo(address, info)
+        if error.Fail() or not info.GetRegionBase() <= address < info.GetRegionEnd():
+            raise Bail("the stub does not describe memory regions", again=False)
+        region = (info.GetRegionBase(), info.GetRegionEnd(),
+                  info.IsMapped() and info.IsReadable())
+        self.regions.append(region)
+        return region
+
+
 # Linux's values, the same on x86-64, AArch64 and RISC-V.
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 MAP_PRIVATE, MAP_ANONYMOUS = 0x02, 0x20
@@ -169,6 +219,7 @@ class SyscallPages(ProcessMemory):
         self._rx: list[tuple[int, int]] = []
         self._rx_writable = True         # does the stub write into read-only pages?
         self._place: tuple[int, bool] | None = None   # (address, written there)
+        self.calls = 0                   # system calls made: the memory map may differ
 
     def allocate_pages(self, size: int, perm: str) -> int:
         address = self.system_call("mmap", 0, size, PROTECTION[perm],
@@ -209,6 +260,7 @@ class SyscallPages(ProcessMemory):
 
     def system_call(self, name: str, *args: int) -> int:
         from . import run
+        self.calls += 1
         thread = self.thread if self.thread is not None and self.thread.IsValid() \
             else self.process.GetSelectedThread()
         number = self.abi.SYSCALLS[name]

@@ -24,9 +24,10 @@ from .frontend.provider import Symbol
 from .frontend.ctype import CType, type_name
 from .frontend.provider import SymKind
 from .frontend.tokenize import TK, tokenize
+from .interpret import Bail, Plan, Unsupported
 from .irgen import ENTRY, gen_module, resolver_module
 from .link import link
-from .memory import PAGE, Heap, Scope, SyscallPages, align_up, load
+from .memory import PAGE, Heap, Readable, Scope, SyscallPages, align_up, load
 from .report import describe, describe_with_types, persistent_result
 from .targets import MAILBOX_SIZE, for_triple, trampoline_bytes
 
@@ -69,6 +70,7 @@ class Options:
     abandon: bool = False
     opt_level: int | None = None    # None: the compiler's default
     top_level: bool = False   # define functions and globals (`--top-level`)
+    interpret: bool = True    # code that only reads memory is interpreted, not run
 
 
 @dataclass
@@ -100,9 +102,13 @@ class _Copy:
 
 @dataclass
 class _Code:
-    entry: int
-    blocks: list[tuple[str, int]]
+    module: object                  # the IR (an llvmlite.ir.Module)
+    source: str                     # the expression's
     pinned: bool = False     # holds string literals the debuggee may point to
+    plan: Plan | None = None     # the IR prepared for the interpreter
+    externals: list[int] = field(default_factory=list)   # the plan's, resolved
+    entry: int | None = None     # the machine code's, once it is loaded
+    blocks: list[tuple[str, int]] = field(default_factory=list)   # its memory
 
 
 class _Parsed:
@@ -286,13 +292,25 @@ class Session:
             if "language" not in facts:    # of the frame: how the result prints
                 facts["language"] = frame.GuessLanguage()
             clock.lap("load")
+            interpreted = self._interpreted(code, block, result_address, result_size, facts) \
+                if options.interpret and not new_vars else None
             try:
-                facts["registers"] = run.call(
-                    thread, self.abi, self.trampoline, code.entry, block,
-                    result_address, self.heap, options.timeout,
-                    before=facts.get("registers"), all_threads=options.all_threads,
-                    unwind_on_error=options.unwind_on_error,
-                    ignore_breakpoints=options.ignore_breakpoints, result_size=result_size)
+                if interpreted is not None:
+                    self.heap.write(result_address, interpreted)
+                    copies = []     # the interpreter wrote no debuggee memory: none changed
+                else:
+                    if code.entry is None:     # made only now that it must run
+                        self._machine_code(code, provider, scope, clock, dumps, options)
+                        for perm, address in code.blocks:
+                            scope.keep(address)
+                    facts.pop("regions", None)    # the code may map and unmap memory
+                    facts["registers"] = run.call(
+                        thread, self.abi, self.trampoline, code.entry, block,
+                        result_address, self.heap, options.timeout,
+                        before=facts.get("registers"), all_threads=options.all_threads,
+                        unwind_on_error=options.unwind_on_error,
+                        ignore_breakpoints=options.ignore_breakpoints,
+                        result_size=result_size)
             except run.CallSuspended as e:   # the code may still run: keep its memory
                 self._suspended[thread_id] = (e.suspended, list(scope.blocks))
                 scope.blocks.clear()
@@ -318,6 +336,23 @@ class Session:
         finally:
             scope.free_all()
         return outcome
+
+    def _interpreted(self, code: _Code, block: bytes, result: int, size: int,
+                     facts: dict) -> bytes | None:
+        """The result's bytes by interpreting the code's IR (lldb_jit/interpret.py), or
+        None when it must run: it writes debuggee memory, calls, traps, loops long..."""
+        if code.plan is None or not code.plan.usable:
+            return None
+        calls, regions = facts.get("regions", (None, None))
+        if calls != self.pages.calls:      # our own system calls changed the memory map
+            regions = []
+            facts["regions"] = (self.pages.calls, regions)
+        try:
+            return code.plan.run(code.externals, block, result, size,
+                                 Readable(self.process, regions))
+        except Bail as e:
+            code.plan.usable = e.again
+            return None
 
     def _define(self, frame: lldb.SBFrame, source: str, options: Options, facts: dict,
                  provider: FrameProvider, clock: _Clock) -> Outcome:
@@ -402,12 +437,23 @@ class Session:
                 self._analyzed.popitem(last=False)
 
     def _build(self, program, provider, scope, clock, dumps, options) -> _Code:
+        """The expression's code: its IR, prepared for the interpreter when it can run
+        it, and machine code loaded in the debuggee unless the interpreter may do
+        without (it is made when an interpretation gives up: _machine_code)."""
         module = _too_deep_is_an_error(program.source, gen_module, program, self.triple)
+        code = _Code(module, program.source, pinned=_has_string_literal(program.source))
+        self._plan(code, provider)
         clock.lap("irgen")
+        if code.plan is None or options.dump or not options.interpret:
+            self._machine_code(code, provider, scope, clock, dumps, options)
+        return code
+
+    def _machine_code(self, code: _Code, provider, scope, clock, dumps, options) -> None:
         dump = (lambda kind, text: dumps.append((kind, text))) if options.dump else None
-        obj = _too_deep_is_an_error(program.source, compile_module, module, self.triple,
-                                    **({} if options.opt_level is None
-                                       else {"opt": options.opt_level}), dump=dump)
+        obj = _too_deep_is_an_error(code.source, compile_module, code.module,
+                                    self.triple, **({} if options.opt_level is None
+                                                    else {"opt": options.opt_level}),
+                                    dump=dump)
         dumps[:] = [(k, t) for k, t in dumps if k in options.dump]
         clock.lap("compile")
         first = len(scope.blocks)
@@ -418,8 +464,19 @@ class Session:
         load(self.heap, image.segments)
         if ENTRY not in image.symbols:
             raise ExecError(f"the compiled code has no '{ENTRY}'")
-        return _Code(image.symbols[ENTRY], scope.blocks[first:],
-                     pinned=_has_string_literal(program.source))
+        code.entry, code.blocks = image.symbols[ENTRY], scope.blocks[first:]
+        clock.lap("load")
+
+    def _plan(self, code: _Code, provider: FrameProvider) -> None:
+        """Prepare the code's IR for the interpreter, when it can run it."""
+        try:
+            plan = Plan(code.module, ENTRY,
+                        self.process.GetByteOrder() == lldb.eByteOrderLittle)
+        except Unsupported:
+            return
+        externals = [self._resolve(provider, name) for name in plan.externals]
+        if None not in externals:
+            code.plan, code.externals = plan, externals
 
     def _resolve(self, provider: FrameProvider, name: str) -> int | None:
         """The linker's resolver: the provider's answer, or for a GNU indirect function
