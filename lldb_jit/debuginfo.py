@@ -17,6 +17,7 @@ import lldb
 
 from .dwarfmacros import macros_at
 from .errors import CompileError
+from .report import plain
 from .frontend import ctype as ct
 from .frontend.ctype import CType, Kind, Member
 from .frontend.macros import Macro
@@ -370,7 +371,7 @@ class FrameProvider:
     def _local(self, name: str) -> Symbol | None:
         if self.frame is None:
             return None
-        v = self.frame.FindVariable(name)
+        v = plain(self.frame.FindVariable(name))
         if not v.IsValid() or v.GetValueType() not in _LOCAL_VALUE_TYPES:
             return None
         self.locals[name] = v
@@ -387,6 +388,7 @@ class FrameProvider:
                 v = self.frame.FindValue(name, lldb.eValueTypeVariableGlobal)
         if not v.IsValid():
             v = self.target.FindFirstGlobalVariable(name)
+        plain(v)
         address = v.GetLoadAddress() if v.IsValid() else lldb.LLDB_INVALID_ADDRESS
         if address == lldb.LLDB_INVALID_ADDRESS:
             found = self._thread_local(name)
@@ -812,3 +814,4 @@ def _in_tls_segment(section: lldb.SBSection) -> bool:
             return True
         section = section.GetParent()
     return False
+

@@ -94,3 +94,13 @@ def caret_lines(source: str, offset: int, length: int) -> str:
     width = max(1, min(length, len(line) - column))
     pad = "".join("\t" if ch == "\t" else " " for ch in line[:column])
     return f"{line}\n{pad}^{'~' * (width - 1)}"
+
+
+def plain(value: lldb.SBValue) -> lldb.SBValue:
+    """`value` itself, for its address, type or bits: not a synthetic (formatter-made)
+    or dynamic view of it. (The first SBValue asked for its synthetic view loads LLDB's
+    data formatters: some 20 ms that a session's first evaluation need not wait for.)"""
+    value.SetPreferSyntheticValue(False)
+    value.SetPreferDynamicValue(lldb.eNoDynamicValues)
+    return value
+

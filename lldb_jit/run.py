@@ -28,6 +28,7 @@ import lldb
 from . import stubs
 from .errors import ExecError
 from .memory import align_up
+from .report import plain
 from .targets import (MAILBOX_COPY, MAILBOX_FRAME, MAILBOX_SIZE, STATUS, call_words,
                       mailbox_block, mailbox_words)
 
@@ -55,7 +56,7 @@ class Registers:
         for spelling in (name, *self.aliases.get(name, ())):
             reg = self.frame.FindRegister(spelling)
             if reg.IsValid():
-                return reg
+                return plain(reg)
         raise ExecError(f"the thread has no register '{name}'")
 
     def read(self, names) -> dict[str, int]:
