@@ -51,5 +51,7 @@ def _warm_up() -> None:
         load_elf_reader()
         from .compile import load_llvm
         load_llvm()
+        from .stophandling import library    # LLDB's symbol table, for callbacks
+        library()
     except Exception:   # an evaluation will import again and report what fails
         pass

@@ -21,6 +21,7 @@ from .frontend import analyze
 from .frontend.ctype import type_name
 from .report import describe
 from .session import Options, Outcome, session_for
+from .stophandling import evaluation
 
 _OPTIONS = set(Options.__dataclass_fields__)
 
@@ -47,7 +48,8 @@ def outcome_of(context, text: str, options: Options) -> Outcome:
         raise JitError("evaluate() takes an lldb.SBFrame or an lldb.SBTarget")
     process = target.GetProcess()
     if process.IsValid() and process.GetState() == lldb.eStateStopped and frame.IsValid():
-        return session_for(target, process).evaluate(frame, text, options)
+        with evaluation(process):    # from a breakpoint callback too (stophandling.py)
+            return session_for(target, process).evaluate(frame, text, options)
     if process.IsValid() and process.GetState() == lldb.eStateRunning:
         raise JitError("the process is running: stop it to evaluate")
     return constant_outcome(target, text)

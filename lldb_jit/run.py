@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import lldb
 
-from . import stubs
+from . import stophandling, stubs
 from .errors import ExecError
 from .memory import align_up
 from .report import plain
@@ -171,6 +171,11 @@ def call(thread: lldb.SBThread, abi, trampoline: Trampoline, entry: int, block: 
     process = thread.GetProcess()
     if process.GetState() != lldb.eStateStopped:
         raise ExecError("the process must be stopped")
+    stophandling.check_resume()
+    if stophandling.inside():
+        # LLDB resumes after a callback as it returned: never with a thread left
+        # inside the expression (and passes over breakpoints in called code itself)
+        unwind_on_error = ignore_breakpoints = True
     regs = Registers(thread, abi)
     live = {abi.PC: regs.frame.GetPC(), abi.SP: regs.frame.GetSP()}
     if before is None or any(before.get(n) != v for n, v in live.items()):
@@ -264,6 +269,7 @@ def system_call(thread: lldb.SBThread, abi, number: int, args: tuple[int, ...], 
     call). Every register it touches is put back, whatever happens."""
     if thread.GetProcess().GetState() != lldb.eStateStopped:
         raise ExecError("the process must be stopped")
+    stophandling.check_resume()
     regs = Registers(thread, abi)
     names = list(dict.fromkeys([abi.PC, abi.SYSCALL_NUMBER, *abi.SYSCALL_ARGS[:len(args)],
                                 abi.SYSCALL_RESULT, *abi.SYSCALL_CLOBBERS]))
@@ -586,6 +592,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 def _resume(thread: lldb.SBThread, suppress_signal: int = 0, all_threads: bool = False) -> None:
     """Continue `thread` (alone unless `all_threads`), synchronously, and check the
     process stopped again."""
+    stophandling.check_resume()
     process = thread.GetProcess()
     debugger = process.GetTarget().GetDebugger()
     held = [] if all_threads or process.GetNumThreads() == 1 else [
@@ -613,6 +620,7 @@ def _run_to(thread: lldb.SBThread, address: int) -> None:
     """Run `thread` alone (LLDB holds the others) until it reaches `address`, where
     LLDB puts an internal breakpoint: the stub's own (`Z0`), so nothing is written in
     the debuggee."""
+    stophandling.check_resume()
     debugger = thread.GetProcess().GetTarget().GetDebugger()
     was_async = debugger.GetAsync()
     debugger.SetAsync(False)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from lldbrun import batch, parse_result
+import pytest
+from lldbrun import HERE, batch, build, parse_result
 
 UNNAMED = re.compile(r"^\((?P<type>.*?)\) (?P<value>.*)$")
 
@@ -65,8 +66,7 @@ def test_constant_expressions_before_the_process_runs(values_exe):
 
 
 def test_python_api_from_script(values_exe, tmp_path):
-    """(From a breakpoint callback the evaluation runs but LLDB then waits forever for
-    the stop our own resume consumed: see the issue 10 notes; not tested here.)"""
+    """From `script`; from breakpoint callbacks, see the tests below."""
     helper = tmp_path / "apiuse.py"
     helper.write_text(
         "import lldb, lldb_jit\n"
@@ -115,3 +115,61 @@ def test_dump_object_shows_sections_symbols_and_relocations(values_exe):
     assert re.search(rf"^  add +0x0*{add[2:]}$", text, re.M)
     assert "R_X86_64_PLT32: add" in text and "GOT entry: counter" in text
     assert parse_result(text.splitlines()[-1]) == ("int", "42")
+
+
+@pytest.fixture(scope="module")
+def hits_exe(tmp_path_factory):
+    return build(HERE / "programs" / "hits.c", tmp_path_factory.mktemp("hits"))
+
+
+CALLBACKS = (
+    "import lldb, lldb_jit\n"
+    "def go_on(frame, bp_loc, extra_args, internal_dict):\n"
+    "    v = lldb_jit.evaluate(frame, 'add(local, counter)')\n"   # runs code
+    "    w = lldb_jit.evaluate(frame, 'counter += 1')\n"          # and changes the debuggee
+    "    print('hit', v.GetValueAsSigned(), w.GetValueAsSigned(), v.GetName()[:1])\n"
+    "    return False\n"
+    "def stop(frame, bp_loc, extra_args, internal_dict):\n"
+    "    print('stop', lldb_jit.evaluate(frame, 'local * 2').GetValueAsSigned())\n"
+    "    return True\n")
+
+
+def test_breakpoint_callback_evaluates_and_continues(hits_exe, tmp_path):
+    """A Python callback that runs code at each of three hits and returns False: the
+    values, then the process runs on to its normal exit (a hang fails on the timeout)."""
+    helper = tmp_path / "cbs.py"
+    helper.write_text(CALLBACKS)
+    cmds = [f"command script import {helper}", 'breakpoint set -p "hit here" -f hits.c',
+            "breakpoint command add -F cbs.go_on 1", "run", "process status"]
+    out = batch(hits_exe, cmds, stop_at=None, timeout=60)
+    text = "\n".join(o for _, o in out)
+    assert re.findall(r"^hit .*$", text, re.M) == ["hit 51 42 $", "hit 62 43 $", "hit 73 44 $"]
+    assert "done 63 44" in text                      # the three increments stayed
+    assert "exited with status = 0" in dict(out)["process status"]
+    assert "Traceback" not in text and "error:" not in text
+
+
+def test_breakpoint_callback_that_stops_and_command_lists(hits_exe, tmp_path):
+    """A callback returning True stops there, and jit-eval and continue work after it;
+    a `breakpoint command` list running jit-eval on an auto-continue breakpoint."""
+    helper = tmp_path / "cbs.py"
+    helper.write_text(CALLBACKS)
+    cmds = [f"command script import {helper}", 'breakpoint set -p "hit here" -f hits.c',
+            "breakpoint command add -F cbs.stop 1", "breakpoint set -n main",
+            "breakpoint modify --auto-continue true 2",
+            'breakpoint command add -o "jit-eval add(counter, 100)" 2',
+            "run", "jit-eval add(local, 5)", "continue", "jit-eval add(local, counter)",
+            "frame variable local", "continue", "continue", "process status"]
+    out = batch(hits_exe, cmds, stop_at=None, timeout=60)
+    got = dict((c, o) for c, o in out if c != "continue")
+    continues = [o for c, o in out if c == "continue"]
+    text = "\n".join(o for _, o in out)
+    assert re.search(r"^\(int\) \$\d+ = 141$", got["run"], re.M)   # the command list
+    assert "stop 20" in got["run"] and "step(i=1)" in got["run"]
+    assert parse_result(got["jit-eval add(local, 5)"]) == ("int", "15")
+    assert "stop 40" in continues[0] and "step(i=2)" in continues[0]
+    assert parse_result(got["jit-eval add(local, counter)"]) == ("int", "61")
+    assert got["frame variable local"].strip() == "(int) local = 20"
+    assert "stop 60" in continues[1]
+    assert "done 63 41" in continues[2] and "exited with status = 0" in got["process status"]
+    assert "Traceback" not in text and "error:" not in text
