@@ -61,9 +61,10 @@ Options:
                          without resuming the debuggee; the same IR, the same answer)
   --time                 print the time each stage of the pipeline took
   --no-cache             compile again even if this expression was compiled before
-  --top-level            define C functions and global variables (`int twice(int x)
-                         { return 2 * x; }`, `int n = 5;`) that stay loaded and that
-                         later expressions use; a new definition replaces one of its name
+  --top-level            define C functions, global variables and struct/union types
+                         (`int twice(int x) { return 2 * x; }`, `int n = 5;`,
+                         `struct pair { int a, b; };`) that stay loaded and that later
+                         expressions use; a new definition replaces one of its name
 
 Tab completes variables and members (LLDB's variable-path completer);
 `jit-complete EXPR` lists all completions of EXPR from our own front end.

@@ -206,6 +206,10 @@ class TypeConverter:
             base, exact = self.to_sbtype(ty.base)
             return base.GetArrayType(max(ty.length, 0)), exact and not _names_typedef(ty.base)
         exact = not (ty.is_const or ty.is_volatile or ty.is_atomic)
+        if ty.kind in (Kind.STRUCT, Kind.UNION) and ty.members is not None:
+            # defined by jit-eval: LLDB sees its bytes (the report prints its members)
+            byte = self.target.GetBasicType(lldb.eBasicTypeUnsignedChar)
+            return byte.GetArrayType(max(ty.size, 1)), False
         if ty.kind is Kind.BOOL:
             named = self.target.FindFirstType("_Bool")
             if named.IsValid():
@@ -282,8 +286,9 @@ class FrameProvider:
         self.addresses: dict[str, int] = {}   # link name -> load address (from debug info)
         self.indirect: dict[str, int] = {}    # GNU indirect functions: name -> resolver
         self.tls = tls
-        # `jit-eval --top-level` definitions: name -> session.Definition (its symbol and
-        # where it is loaded); after the frame's locals, before the debuggee's names
+        # `jit-eval --top-level` definitions, after the frame's locals and before the
+        # debuggee's names: name -> session.Definition (its symbol and where it is
+        # loaded) for functions and globals; (keyword, tag) -> CType for types
         self.definitions = definitions or {}
         self.thread_locals: dict[str, ThreadLocal] = {}   # THREAD_LOCAL symbols by name
         self._libraries_loaded = False
@@ -521,6 +526,7 @@ class FrameProvider:
         if self.module is None:
             return []
         names = [_tag(t.GetName()) for t in self.module.GetTypes(_TAG_CLASSES[kind])]
+        names += [key[1] for key in self.definitions if isinstance(key, tuple) and key[0] == kind]
         return [n for n in names if n and n.startswith(prefix)]
 
     def _lldb_has(self, name: str) -> bool:
@@ -548,7 +554,8 @@ class FrameProvider:
         return self.types.lookup_typedef(name, self.module)
 
     def lookup_tag(self, kind: str, name: str) -> CType | None:
-        return self.types.lookup_tag(kind, name, self.module)
+        defined = self.definitions.get((kind, name))    # by `jit-eval --top-level`
+        return defined or self.types.lookup_tag(kind, name, self.module)
 
     # -- the linker's resolver ------------------------------------------------------
     def resolve(self, name: str) -> int | None:

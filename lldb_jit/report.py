@@ -9,6 +9,7 @@ import re
 import lldb
 
 from .errors import ExecError
+from .frontend.ctype import Kind, is_unsigned, strip_typedefs, type_name
 
 
 def result_value(target: lldb.SBTarget, name: str, address: int,
@@ -81,6 +82,60 @@ def describe_with_types(value: lldb.SBValue, spelling: str | None = None,
     if language in C_LANGUAGES:
         text = NULLPTR.sub("= NULL", text)
     return text
+
+
+def describe_defined(name: str, ty, data: bytes, leaf) -> str:
+    """`(TYPE) $N = VALUE` for a value whose type involves a struct or union defined by
+    jit-eval, which LLDB has no SBType for: laid out as `expression` lays out
+    records (one line when every member is a plain scalar, else one member a line),
+    each debuggee-typed part formatted by LLDB through `leaf(ctype, bytes)`."""
+    return f"({type_name(ty)}) {name} = {_rendered(ty, data, leaf, 0)}"
+
+
+def _rendered(ty, data: bytes, leaf, depth: int) -> str:
+    t = strip_typedefs(ty)
+    if t.kind in (Kind.STRUCT, Kind.UNION) and t.origin is None and t.members is not None:
+        parts = [(m.name, m.type, _member_bytes(m, data)) for m in t.members]
+    elif t.kind is Kind.ARRAY and has_defined_record(t):
+        size = strip_typedefs(t.base).size
+        parts = [(f"[{i}]", t.base, data[i * size:(i + 1) * size]) for i in range(t.length)]
+    else:
+        return leaf(ty, data)
+    if all(_one_line(p[1]) for p in parts):
+        return "(" + ", ".join(f"{n} = {_rendered(p, d, leaf, depth)}"
+                               for n, p, d in parts) + ")"
+    pad = "  " * (depth + 1)
+    lines = [f"{pad}{n} = {_rendered(p, d, leaf, depth + 1)}" for n, p, d in parts]
+    return "{\n" + "\n".join(lines) + "\n" + "  " * depth + "}"
+
+
+def _member_bytes(member, data: bytes) -> bytes:
+    """A member's bytes; a bit-field's value widened to its type's size."""
+    size = strip_typedefs(member.type).size
+    raw = data[member.offset:member.offset + size]
+    if not member.bit_width:
+        return raw
+    bits = int.from_bytes(raw.ljust(size, b"\0"), "little") >> member.bit_offset
+    bits &= (1 << member.bit_width) - 1
+    if not is_unsigned(strip_typedefs(member.type)) and bits >> (member.bit_width - 1):
+        bits -= 1 << member.bit_width
+    return (bits % (1 << 8 * size)).to_bytes(size, "little")
+
+
+def _one_line(ty) -> bool:
+    """Whether LLDB prints a member inline in a one-line record: scalars, not pointers
+    (which it can expand) nor records or arrays."""
+    t = strip_typedefs(ty)
+    return t.kind not in (Kind.STRUCT, Kind.UNION, Kind.ARRAY, Kind.PTR, Kind.OPAQUE)
+
+
+def has_defined_record(ty) -> bool:
+    """Whether `ty` is, or is an array of, a struct or union jit-eval defined: LLDB has
+    no SBType for it."""
+    t = strip_typedefs(ty)
+    while t.kind is Kind.ARRAY:
+        t = strip_typedefs(t.base)
+    return t.kind in (Kind.STRUCT, Kind.UNION) and t.origin is None
 
 
 def caret_lines(source: str, offset: int, length: int) -> str:

@@ -28,7 +28,8 @@ from .interpret import Bail, Plan, Unsupported
 from .irgen import ENTRY, gen_module, resolver_module
 from .link import link
 from .memory import PAGE, Heap, Readable, Scope, SyscallPages, align_up, load
-from .report import describe, describe_with_types, persistent_result
+from .report import (describe, describe_defined, describe_with_types, has_defined_record,
+                     persistent_result)
 from .targets import MAILBOX_SIZE, for_triple, trampoline_bytes
 
 CODE_CACHE_SIZE = 64
@@ -183,7 +184,8 @@ class Session:
         self._analyzed: OrderedDict[tuple, tuple[int, _Parsed]] = OrderedDict()
         self._indirect: dict[int, int] = {}   # indirect function resolver -> its choice
         self._suspended: dict[int, tuple[run.Suspended, list]] = {}   # thread id -> call, blocks
-        self.definitions: dict[str, Definition] = {}   # `--top-level` ones, by name
+        # `--top-level` ones: functions and globals by name, types by (keyword, tag)
+        self.definitions: dict[str | tuple, Definition | CType] = {}
         self._definitions_version = 0     # changes with them: analyses made before go
 
     @property
@@ -270,7 +272,8 @@ class Session:
             if options.cache and not program.new_persistents:
                 self._keep_analyzed(source, frame, facts, parsed)
         program, provider = parsed.program, parsed.provider
-        key = parsed.key + (options.opt_level,)
+        # a type defined anew by --top-level may have the name of the one code was made for
+        key = parsed.key + (options.opt_level, parsed.definitions)
         clock.lap("parse")
         scope = Scope(self.heap)
         try:
@@ -401,6 +404,7 @@ class Session:
                 self.definitions[fdef.name] = Definition(symbol, image.symbols[fdef.name])
             for sym in program.new_globals:
                 self.definitions[sym.name] = Definition(sym, storage[sym.link_name])
+            self.definitions.update(program.new_types)     # (keyword, tag) -> CType
             self._definitions_version += 1
             scope.blocks.clear()      # all of it stays: code, data and storage
         finally:
@@ -621,7 +625,23 @@ class Session:
         self._results[var.name] = _Result(var, _bytes_of(value))
         outcome.value, outcome.spelling = value, None if exact else type_name(ty)
         outcome.language = language
-        outcome.text = describe(value, outcome.spelling, outcome.language)
+        if has_defined_record(ty):      # a struct jit-eval defined: no SBType for it
+            outcome.text = describe_defined(var.name, ty, self._results[var.name].data,
+                                            self._leaf)
+            outcome.value = None
+        else:
+            outcome.text = describe(value, outcome.spelling, outcome.language)
+
+    def _leaf(self, ty: CType, data: bytes) -> str:
+        """A part of a value of a jit-eval-defined type that has a debug-info type, as
+        LLDB formats it (without the `(TYPE) name = ` it would put first)."""
+        sbtype, _ = self.types.to_sbtype(ty)
+        sbdata = lldb.SBData()
+        sbdata.SetData(lldb.SBError(), data, self.process.GetByteOrder(),
+                       self.target.GetAddressByteSize())
+        value = self.target.CreateValueFromData("part", sbdata, sbtype)
+        text = describe(value, "T", lldb.eLanguageTypeC)
+        return text[len("(T) part = "):] if text.startswith("(T) part = ") else text
 
     def _carry_over(self) -> None:
         """Our results from this target's earlier processes. LLDB keeps each as a

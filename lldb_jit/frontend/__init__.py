@@ -39,6 +39,7 @@ class Program:
     # then initializes those globals.
     functions: list = field(default_factory=list)
     new_globals: list[Symbol] = field(default_factory=list)
+    new_types: dict = field(default_factory=dict)   # (keyword, tag) -> struct/union CType
 
 
 def analyze(source: str, provider: TypeProvider) -> Program:
@@ -56,15 +57,16 @@ def analyze(source: str, provider: TypeProvider) -> Program:
 
 def analyze_top_level(source: str, provider: TypeProvider) -> Program:
     """Expand macros, parse and check top-level definitions (`jit-eval --top-level`):
-    functions and global variables."""
+    functions, global variables and struct and union types."""
     def check(expanded):
-        items = parse_top_level(source, provider, expanded)
-        if not items:
+        items, types = parse_top_level(source, provider, expanded)
+        if not items and not types:
             raise CompileError(0, len(source), "nothing to define")
         checker = Checker(provider)
         body = checker.top_level(items, source)
         return Program(source, body, None, checker.frame_refs, checker.externals,
-                       functions=checker.functions, new_globals=checker.new_globals)
+                       functions=checker.functions, new_globals=checker.new_globals,
+                       new_types=types)
     return _expanded(source, provider, check)
 
 

@@ -139,6 +139,33 @@ def struct_type(kind: Kind, tag: str, members: list[Member] | None, size: int, a
     return CType(kind, size, align, name=tag, members=members, origin=origin)
 
 
+def layout_record(kind: Kind, tag: str, fields: list[tuple], packed: bool = False,
+                align: int = 0) -> CType:
+    """A struct or union laid out as gcc lays it out on the Linux psABIs we support
+    (x86-64, AArch64, RISC-V: the same rules).
+    `fields` are (name, type) or (name, type, bit width); `packed` and `align` are
+    the record's __attribute__((packed)) and __attribute__((aligned(align)))."""
+    members, bit, max_align = [], 0, max(align, 1)
+    for name, ty, *width in fields:
+        t = strip_typedefs(ty)
+        unit = 1 if packed else t.align
+        max_align = max(max_align, unit)
+        if kind is Kind.UNION:
+            members.append(Member(name, ty, 0, 0, width[0] if width else 0))
+            bit = max(bit, 8 * t.size)
+        elif width:  # a bit-field may not straddle a unit of its type's alignment
+            if not packed and bit // (8 * unit) != (bit + width[0] - 1) // (8 * unit):
+                bit = -(-bit // (8 * unit)) * 8 * unit
+            members.append(Member(name, ty, bit // 8, bit % 8, width[0]))
+            bit += width[0]
+        else:
+            bit = -(-bit // (8 * unit)) * 8 * unit
+            members.append(Member(name, ty, bit // 8))
+            bit += 8 * t.size
+    size = -(-bit // (8 * max_align)) * max_align
+    return struct_type(kind, tag, members, size, max_align)
+
+
 def qualified(ty: CType, const: bool = False, volatile: bool = False,
               atomic: bool = False, origin: object = None) -> CType:
     """`ty` with the given qualifiers added (C11 6.7.3; `_Atomic` counts as one).

@@ -9,7 +9,8 @@ from ..errors import CompileError
 from . import ast as A
 from .ast import Op
 from .ctype import (BASIC_TYPES, CType, Kind, array_of, find_member, func_type, is_array,
-                    is_function, is_record, pointer_to, qualified, strip_typedefs, type_name)
+                    is_function, is_integer, is_record, layout_record, pointer_to, qualified,
+                    strip_typedefs, struct_type, type_name)
 from .provider import TypeProvider
 from .tokenize import TK, Token, tokenize
 
@@ -73,11 +74,13 @@ def parse(source: str, provider: TypeProvider,
     return Parser(source, provider, tokens).program()
 
 
-def parse_top_level(source: str, provider: TypeProvider,
-                    tokens: list[Token] | None = None) -> list[A.Node]:
+def parse_top_level(source: str, provider: TypeProvider, tokens: list[Token] | None = None
+                    ) -> tuple[list[A.Node], dict[tuple[str, str], CType]]:
     """Parse top-level definitions (`jit-eval --top-level`): A.FuncDef nodes and
-    declaration Blocks of A.Decl (global variables)."""
-    return Parser(source, provider, tokens).top_level()
+    declaration Blocks of A.Decl (global variables); and the struct and union types
+    defined, by (keyword, tag)."""
+    parser = Parser(source, provider, tokens)
+    return parser.top_level(), parser.tags
 
 
 def parse_type_name(source: str, provider: TypeProvider) -> CType:
@@ -96,6 +99,7 @@ class Parser:
         self.pos = 0
         self.provider = provider
         self.param_names: list[Token | None] = []   # of the last parameter list read
+        self.tags: dict[tuple[str, str], CType] = {}   # struct/union types defined here
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -166,7 +170,10 @@ class Parser:
                 if start.kind is TK.IDENT and self.peek().kind is TK.IDENT:
                     self.unknown_type_name(start)
                 self.error_at(start, "expected a function or variable definition")
+            defined = len(self.tags)
             base = self.declspec()
+            if len(self.tags) > defined and self.consume(";"):    # `struct s { ... };`
+                continue
             if self.equal(";"):
                 self.error_at(self.tok, "expected identifier in declaration")
             ty, name = self.declarator(base)
@@ -404,15 +411,64 @@ class Parser:
     def tag_ref(self) -> CType:
         keyword = self.advance()
         tag = self.tok
-        if tag.kind is not TK.IDENT:
-            if self.equal("{"):
-                self.error_at(tag, f"defining a {keyword.text} is not supported here")
+        if tag.kind is not TK.IDENT and not self.equal("{"):
             self.error_at(tag, f"expected a {keyword.text} tag name")
-        self.pos += 1
-        ty = self.provider.lookup_tag(keyword.text, tag.text)
+        if tag.kind is TK.IDENT:
+            self.pos += 1
+        if self.equal("{"):
+            if keyword.text == "enum":
+                self.error_at(self.tok, "defining an enum is not supported")
+            return self.record_body(keyword.text, tag)
+        ty = self.tags.get((keyword.text, tag.text)) or \
+            self.provider.lookup_tag(keyword.text, tag.text)
         if ty is None:
             raise CompileError(keyword.offset, tag.offset + tag.length - keyword.offset,
                                f"unknown type '{keyword.text} {tag.text}'")
+        return ty
+
+    # record-body = "{" (declspec member ("," member)* ";")+ "}"
+    # member = declarator (":" integer)?
+    def record_body(self, keyword: str, tag: Token) -> CType:
+        """A struct or union defined here, laid out as gcc lays it out; visible from its
+        own members on (`struct n { struct n *next; }`) and to the rest of the source,
+        unless it has no tag (`struct { int a; } v;`)."""
+        kind = Kind.UNION if keyword == "union" else Kind.STRUCT
+        name = tag.text if tag.kind is TK.IDENT else ""
+        ty = struct_type(kind, name, None, 0, 1)     # incomplete until the "}"
+        if name:
+            self.tags[keyword, name] = ty
+        self.skip("{")
+        fields, names = [], set()
+        while not self.consume("}"):
+            base = self.declspec()
+            while True:
+                at = self.tok
+                member, name = self.declarator(base)
+                if name is None:
+                    self.error_at(at, "expected a member name")
+                if name.text in names:
+                    self.error_at(name, f"duplicate member '{name.text}'")
+                m = strip_typedefs(member)
+                if is_function(m) or m.kind is Kind.VOID or \
+                        m.kind in (Kind.STRUCT, Kind.UNION) and m.members is None:
+                    self.error_at(name, f"member '{name.text}' has incomplete type")
+                names.add(name.text)
+                if self.consume(":"):
+                    width_tok = self.tok
+                    width = self.array_length()
+                    if not 0 < width <= 8 * m.size or not is_integer(m):
+                        self.error_at(width_tok, f"invalid bit-field width for '{name.text}'")
+                    fields.append((name.text, member, width))
+                else:
+                    fields.append((name.text, member))
+                if not self.consume(","):
+                    break
+            self.skip(";")
+        if not fields:
+            self.error_at(tag, f"{keyword} '{name}' has no members" if name
+                          else f"the {keyword} has no members")
+        laid = layout_record(kind, name, fields)
+        ty.members, ty.size, ty.align = laid.members, laid.size, laid.align
         return ty
 
     # pointers = ("*" ("const" | "volatile" | "restrict" | "_Atomic")*)*

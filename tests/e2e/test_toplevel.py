@@ -170,3 +170,40 @@ def test_through_a_stub(kind, toplevel_exe, tmp_path):
     assert parse_result(out[2]) == ("double", "-2.25")
     assert parse_result(out[3]) == ("int", "120")
     assert parse_result(out[4]) == ("int", "42")
+
+
+def test_struct_types(values_exe):
+    """Struct and union types defined at top level: laid out as gcc does, used by later
+    expressions and definitions, printed as `expression` prints records (LLDB has no
+    SBType for them), replaced by a new definition of the tag."""
+    out = dict(batch(values_exe, [
+        TOP + "struct pt2 { int x; double y; };",
+        "jit-eval struct pt2 v = {3, 4.5}; v", "expression origin",
+        "jit-eval sizeof(struct pt2) * 1",
+        TOP + "struct link { int v; struct link *next; struct point at; char tag[4]; };",
+        TOP + "struct link first = {7, 0, {1, 2.5}, \"ab\"};",
+        "jit-eval first", "jit-eval first.at.y * 2",
+        TOP + "int sum_links(struct link *l) { int s = 0; for (; l; l = l->next) "
+              "s += l->v; return s; }",
+        "jit-eval struct link second = {5, &first}; sum_links(&second)",
+        "jit-eval struct pt2 two[2] = {{1, 1.5}, {2, 2.5}}; two", "expression points",
+        TOP + "union bits { struct { unsigned lo : 4; int hi : 4; } f; unsigned char b; };",
+        "jit-eval union bits u; u.b = 0x9a; u.f.hi",
+        TOP + "struct pt2 { char c; };",
+        "jit-eval sizeof(struct pt2)", "jit-eval struct pt2 w = {'k'}; w"]))
+    assert out["jit-eval struct pt2 v = {3, 4.5}; v"].split(" = ", 1)[1] == \
+        out["expression origin"].split(" = ", 1)[1]           # (x = 3, y = 4.5)
+    assert out["jit-eval struct pt2 v = {3, 4.5}; v"].startswith("(struct pt2) $")
+    assert parse_result(out["jit-eval sizeof(struct pt2) * 1"]) == ("unsigned long", "16")
+    assert parse_result(out["jit-eval sizeof(struct pt2)"]) == ("unsigned long", "1")  # anew
+    first = out["jit-eval first"]
+    assert re.fullmatch(r"\(struct link\) \$\d+ = \{\n  v = 7\n  next = 0x0+\n"
+                        r"  at = \(x = 1, y = 2\.5\)\n  tag = \"ab\"\n\}", first.strip()), first
+    assert parse_result(out["jit-eval first.at.y * 2"]) == ("double", "5")
+    assert parse_result(out["jit-eval struct link second = {5, &first}; sum_links(&second)"]) \
+        == ("int", "12")
+    two = out["jit-eval struct pt2 two[2] = {{1, 1.5}, {2, 2.5}}; two"]
+    assert two.split(" = ", 1)[1] == out["expression points"].split(" = ", 1)[1] \
+        .replace("  [2] = (x = 3, y = 3.5)\n", ""), two
+    assert parse_result(out["jit-eval union bits u; u.b = 0x9a; u.f.hi"]) == ("int", "-7")
+    assert parse_result(out["jit-eval struct pt2 w = {'k'}; w"]) == ("struct pt2", "(c = 'k')")

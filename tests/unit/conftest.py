@@ -24,7 +24,7 @@ from lldb_jit.frontend.ctype import (CType, Kind, Member, array_of, enum_type, f
                                      pointer_to, strip_typedefs, struct_type, ty_bool,
                                      ty_char, ty_double, ty_float, ty_int, ty_long,
                                      ty_short, ty_uchar, ty_uint, ty_ulong, ty_ushort,
-                                     typedef_of, is_unsigned)
+                                     typedef_of, is_unsigned, layout_record)
 from lldb_jit.frontend.provider import DictProvider, Symbol, SymKind
 from lldb_jit.irgen import ENTRY, gen_module
 
@@ -276,25 +276,5 @@ def provider() -> DictProvider:
 
 def record_type(kind: Kind, tag: str, fields: list[tuple], packed: bool = False,
                 align: int = 0) -> CType:
-    """A struct or union laid out as gcc lays it out on x86-64 and AArch64 Linux.
-    `fields` are (name, type) or (name, type, bit width); `packed` and `align` are
-    the record's __attribute__((packed)) and __attribute__((aligned(align)))."""
-    members, bit, max_align = [], 0, max(align, 1)
-    for name, ty, *width in fields:
-        t = strip_typedefs(ty)
-        unit = 1 if packed else t.align
-        max_align = max(max_align, unit)
-        if kind is Kind.UNION:
-            members.append(Member(name, ty, 0, 0, width[0] if width else 0))
-            bit = max(bit, 8 * t.size)
-        elif width:  # a bit-field may not straddle a unit of its type's alignment
-            if not packed and bit // (8 * unit) != (bit + width[0] - 1) // (8 * unit):
-                bit = -(-bit // (8 * unit)) * 8 * unit
-            members.append(Member(name, ty, bit // 8, bit % 8, width[0]))
-            bit += width[0]
-        else:
-            bit = -(-bit // (8 * unit)) * 8 * unit
-            members.append(Member(name, ty, bit // 8))
-            bit += 8 * t.size
-    size = -(-bit // (8 * max_align)) * max_align
-    return struct_type(kind, tag, members, size, max_align)
+    """A struct or union laid out as gcc lays it out (lldb_jit.frontend.ctype)."""
+    return layout_record(kind, tag, fields, packed, align)

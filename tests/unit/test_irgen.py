@@ -89,6 +89,13 @@ CROSS_CHECKED = [
     "double dd[3] = {1, x, 2.5}; dd[0] + dd[1] + dd[2]", "long z[3] = {}; z[0] + z[2]",
     'char *p[2] = {"ab", str}; p[1][1] + p[0][1]', "int k = 0, a[2] = {k++, k++}; a[1] + k",
     "for (int i = 0; i < 3; i++) { int a[2] = {i}; x += a[0] + a[1]; } x",
+    # struct and union types defined in the expression, laid out as gcc lays them out
+    "struct pk { char c; double d; short s; } v = {1, 2, 3}; sizeof v * 100 + v.s",
+    "struct bf { unsigned a : 3; int b : 5; char c; long g : 20; } v = {5, -7, 9, -3};"
+    " sizeof v * 1000 + v.a * 100 + v.b * 10 + v.c + v.g",
+    "struct n { int v; struct n *next; } a = {1, 0}, b = {2, &a}; b.next->v + b.v",
+    "union un { char c[5]; int i; } v = {{1, 2}}; sizeof v * 1000 + v.i",
+    "struct in { int a[3]; struct { int p; } q; } v = {{1, 2, 3}, {4}}; v.a[2] + v.q.p",
 ]
 
 C_PROGRAM = r"""
