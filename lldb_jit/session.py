@@ -287,16 +287,21 @@ class Session:
             block, copies = self._frame_block(program, provider, frame, scope,
                                               facts["locals"], new_vars)
             result_address, result_size = 0, 0
+            interpreting = options.interpret and not new_vars and \
+                code.plan is not None and code.plan.usable
             if program.result_type is not None:   # kept for good as a $N: no scope
                 ty = program.result_type
                 result_size = max(ty.size, 1)
-                result_address = self.trampoline.result_slot(result_size, max(ty.align, 1),
-                                                              self.heap.allocate)
+                # the trampoline's results follow one another (its mailbox needs no
+                # write); an interpretation needs no trampoline loaded for its result
+                result_address = self.heap.allocate(result_size, max(ty.align, 1), "rw") \
+                    if interpreting else self.trampoline.result_slot(
+                        result_size, max(ty.align, 1), self.heap.allocate)
             if "language" not in facts:    # of the frame: how the result prints
                 facts["language"] = frame.GuessLanguage()
             clock.lap("load")
             interpreted = self._interpreted(code, block, result_address, result_size, facts) \
-                if options.interpret and not new_vars else None
+                if interpreting else None
             try:
                 if interpreted is not None:
                     self.heap.write(result_address, interpreted)
@@ -344,8 +349,6 @@ class Session:
                      facts: dict) -> bytes | None:
         """The result's bytes by interpreting the code's IR (lldb_jit/interpret.py), or
         None when it must run: it writes debuggee memory, calls, traps, loops long..."""
-        if code.plan is None or not code.plan.usable:
-            return None
         calls, regions = facts.get("regions", (None, None))
         if calls != self.pages.calls:      # our own system calls changed the memory map
             regions = []
