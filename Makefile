@@ -10,13 +10,15 @@ BUILD  := build
 setup: $(STAMP)
 
 # Debian packages the tests need: gcc to build debuggees; GNU gdbserver, qemu-user and
-# the AArch64 cross compiler (with its binutils) for the stub and AArch64 tests; gdb, the
+# the AArch64 and RISC-V 64 cross compilers (with their binutils) for the stub, AArch64
+# and RISC-V tests; gdb, the
 # second oracle of the real-program corpus (tests/e2e/test_corpus.py), whose programs are
 # CPython's debug build and the debug info of GNU binutils and glibc. A command:package
 # pair is checked with `command -v`; a package with no command of its own (debug
 # symbols) is checked as installed with dpkg-query.
-DEBIAN_DEPS := gcc:gcc gdbserver:gdbserver qemu-aarch64:qemu-user \
-               aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu gdb:gdb python3-dbg:python3-dbg
+DEBIAN_DEPS := gcc:gcc gdbserver:gdbserver qemu-aarch64:qemu-user qemu-riscv64:qemu-user \
+               aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
+               riscv64-linux-gnu-gcc:gcc-riscv64-linux-gnu gdb:gdb python3-dbg:python3-dbg
 DEBIAN_DEBUG_DEPS := binutils-x86-64-linux-gnu-dbg libc6-dbg
 system-deps:
 	@missing=""; for dep in $(DEBIAN_DEPS); do \

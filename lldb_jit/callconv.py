@@ -3,10 +3,11 @@ which registers a struct or union passed or returned by value travels in. LLVM l
 scalars itself; for records the front end must say "these registers", "in memory" or
 "by reference", as clang's ABIInfo does.
 
-    lowering = targets.for_triple(triple).callconv.lower_call(ret, params)
+    lowering = targets.for_triple(triple).callconv.lower_call(ret, params, nfixed)
 
 `ret` is None for void; `params` are the types of all the arguments of one call
-(variadic ones included, already promoted). The answer is a CallLowering: one Passing
+(variadic ones included, already promoted), the first `nfixed` of them named ones (None:
+all; a target may pass variadic records differently, as RISC-V does). The answer is a CallLowering: one Passing
 for the return value and one per argument. irgen turns each register part into an LLVM
 type (INTEGER n bytes: iN; SSE: float or double; X87: the target's long double), an
 array of `count` of them when count > 1."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Callable
 
+from . import targets
 from .errors import JitError
 
 Dump = Callable[[str, str], None]
@@ -39,14 +40,22 @@ def _init_llvm() -> None:
 
 @lru_cache(maxsize=None)
 def target_machine(triple: str, opt: int = 2):
-    """The cached TargetMachine for `triple`: position-independent, small code model."""
+    """The cached TargetMachine for `triple`: position-independent, small code model,
+    with the CPU extensions and ABI the target folder names (RISC-V's LLVM default is
+    RV64I with soft float, not what Linux runs)."""
     _init_llvm()
     llvm = _llvm()
     try:
         target = llvm.Target.from_triple(triple)
     except RuntimeError as e:
         raise JitError(f"LLVM has no target for '{triple}': {e}") from None
-    return target.create_target_machine(opt=opt, reloc="pic", codemodel="small")
+    try:
+        cpu = targets.for_triple(triple)
+        features, abi = cpu.llvm_features, cpu.llvm_abi
+    except JitError:
+        features, abi = "", ""
+    return target.create_target_machine(opt=opt, reloc="pic", codemodel="small",
+                                        features=features, abiname=abi)
 
 
 def data_layout(triple: str) -> str:

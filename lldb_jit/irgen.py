@@ -27,8 +27,9 @@ from .callconv import Class, Passing
 from .frontend import Program
 from .frontend import ast as A
 from .frontend.ast import Op
-from .frontend.ctype import (CType, Kind, is_array, is_flonum, is_function, is_pointer,
-                             is_record, is_unsigned, is_void, qualifier_set, strip_typedefs)
+from .frontend.ctype import (CType, Kind, is_array, is_flonum, is_function, is_integer,
+                             is_pointer, is_record, is_unsigned, is_void, qualifier_set,
+                             strip_typedefs)
 from .frontend.provider import SymKind
 
 ENTRY = "__lldb_jit_expr"
@@ -252,6 +253,8 @@ class IRGenerator:
         if t.size < 4 and t.kind not in (Kind.STRUCT, Kind.UNION, Kind.OPAQUE, Kind.ARRAY,
                                          Kind.FLOAT):
             return ("zeroext",) if self.unsigned(t) else ("signext",)
+        if t.size == 4 and is_integer(t) and self.target.sign_extend_int32:
+            return ("signext",)
         return ()
 
     def part_type(self, part: callconv.Part) -> ir.Type:
@@ -273,7 +276,7 @@ class IRGenerator:
         `nfixed` of them declared parameters). Records go by the target's callconv."""
         ret_passing, passings = None, [None] * len(args)
         if callconv.is_record_call(ret, args):
-            lowering = self.target.callconv.lower_call(ret, args)
+            lowering = self.target.callconv.lower_call(ret, args, nfixed)
             ret_passing = lowering.ret if ret is not None and is_record(ret) else None
             passings = [p if is_record(t) else None for p, t in zip(lowering.args, args)]
         operands = []

@@ -26,6 +26,7 @@ from ..tls import TlsAbi
 _FOLDERS = {
     "x86_64": "x86_64", "amd64": "x86_64",
     "aarch64": "aarch64", "arm64": "aarch64",
+    "riscv64": "riscv64",
 }
 
 
@@ -40,6 +41,13 @@ class Target:
     long_double: str          # LLVM's type for C's long double: x86_fp80, fp128, double
     char_signed: bool         # plain `char` is signed (x86-64) or unsigned (AArch64)
     tls: TlsAbi               # thread pointer register and TLS variant (lldb_jit/tls.py)
+    # LLVM's TargetMachine for the platform's ABI (lldb_jit/compile.py): extensions the
+    # debuggee's Linux assumes (RISC-V: "+m,+a,+f,+d,+c") and the ABI name ("lp64d");
+    # empty: LLVM's default for the triple
+    llvm_features: str = ""
+    llvm_abi: str = ""
+    sign_extend_int32: bool = False   # 32-bit integer arguments are sign-extended to 64
+                                      # bits whatever their signedness (RV64: `signext`)
 
 
 def for_triple(triple: str) -> Target:

@@ -108,7 +108,7 @@ def interactive(exe: Path, connect: list[str] = (), run: str = "run"):
         child.close(force=True)
 
 
-STUBS = ("lldb-server", "gdbserver", "qemu-aarch64")
+STUBS = ("lldb-server", "gdbserver", "qemu-aarch64", "qemu-riscv64")
 
 
 def free_port() -> int:
@@ -127,7 +127,8 @@ def stub(kind: str, exe: Path):
     port = free_port()
     argv = {"lldb-server": [str(server), "gdbserver", f"127.0.0.1:{port}", str(exe)],
             "gdbserver": ["gdbserver", f"127.0.0.1:{port}", str(exe)],
-            "qemu-aarch64": ["qemu-aarch64", "-g", str(port), str(exe)]}[kind]
+            "qemu-aarch64": ["qemu-aarch64", "-g", str(port), str(exe)],
+            "qemu-riscv64": ["qemu-riscv64", "-g", str(port), str(exe)]}[kind]
     output = exe.parent / f"{exe.name}.{kind}.{port}.out"
     with open(output, "w") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,

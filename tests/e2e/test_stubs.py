@@ -42,15 +42,25 @@ COMMANDS = ([REGS] + [f"jit-eval {e}" for e in TABLE] + [f"jit-eval {e}" for e i
                "jit-eval counter + 1", f"jit-eval {MAPS}", REGS])
 
 
-@pytest.fixture(scope="module")
-def aarch64_exe(tmp_path_factory):
-    for tool in ("aarch64-linux-gnu-gcc", "qemu-aarch64"):
+def cross_exe(tmp_path_factory, cpu: str):
+    """values.c built -static by `cpu`'s Debian cross compiler, for qemu-`cpu`."""
+    for tool in (f"{cpu}-linux-gnu-gcc", f"qemu-{cpu}"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is missing: `make system-deps` installs it")
-    out = tmp_path_factory.mktemp("values-aarch64") / "values"
-    subprocess.run(["aarch64-linux-gnu-gcc", "-g", "-O0", "-static", "-o", str(out),
+    out = tmp_path_factory.mktemp(f"values-{cpu}") / "values"
+    subprocess.run([f"{cpu}-linux-gnu-gcc", "-g", "-O0", "-static", "-o", str(out),
                     str(HERE / "programs" / "values.c")], check=True)
     return out
+
+
+@pytest.fixture(scope="module")
+def aarch64_exe(tmp_path_factory):
+    return cross_exe(tmp_path_factory, "aarch64")
+
+
+@pytest.fixture(scope="module")
+def riscv64_exe(tmp_path_factory):
+    return cross_exe(tmp_path_factory, "riscv64")
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +69,11 @@ def local(values_exe):
 
 
 @pytest.fixture(scope="module", params=STUBS)
-def remote(request, values_exe, aarch64_exe):
+def remote(request, values_exe, tmp_path_factory):
     kind = request.param
     if kind != "lldb-server" and shutil.which(kind.split("-")[0] if kind == "gdbserver" else kind) is None:
         pytest.fail(f"{kind} is missing: `make system-deps` installs it")
-    exe = aarch64_exe if kind == "qemu-aarch64" else values_exe
+    exe = cross_exe(tmp_path_factory, kind[5:]) if kind.startswith("qemu-") else values_exe
     with stub(kind, exe) as (connect, output):
         blocks = batch(exe, COMMANDS, connect=connect, source="values.c")
     return kind, blocks, output.read_text()
@@ -106,8 +116,9 @@ def test_registers_identical_after_everything(remote):
     kind, blocks, _ = remote
     before, after = [out for command, out in blocks if command == REGS]
 
-    def register_values(text):
-        return [m.group(0) for m in re.finditer(r"^\s*\w+ = (0x[0-9a-f]+|\{[^}]*\})", text, re.M)]
+    def register_values(text):   # not RISC-V's counters: cycle, time, instret
+        return [m.group(0) for m in re.finditer(r"^\s*(\w+) = (0x[0-9a-f]+|\{[^}]*\})", text, re.M)
+                if m.group(1) not in ("cycle", "time", "instret")]
     assert len(register_values(before)) > 30
     assert register_values(before) == register_values(after), kind
 
@@ -157,9 +168,47 @@ def test_aarch64_registers_semantics_breakpoints(aarch64_exe):
         assert "Traceback" not in out and "internal error" not in out
 
 
-@pytest.mark.parametrize("kind", ["gdbserver", "qemu-aarch64"])
-def test_ctrl_c_interrupts_an_evaluation_on_a_stub(kind, values_exe, aarch64_exe):
-    exe = aarch64_exe if kind == "qemu-aarch64" else values_exe
+RISCV64_CASES = [   # (command, what the output must contain)
+    ("jit-eval $sp % 16", "(unsigned long) $0 = 0"),
+    ("jit-eval $pc > (unsigned long)compute && $pc < (unsigned long)compute + 400", "(int) $1 = 1"),
+    ("jit-eval $a0 = 1234", "(unsigned long) $2 = 1234"),
+    ("register read a0", "a0 = 0x00000000000004d2"),
+    ("jit-eval int z = 0; 7 / z", "(int) $3 = -1"),          # div: all ones, no trap
+    ("jit-eval int z = 0; 7 % z", "(int) $4 = 7"),           # rem: the dividend
+    ("jit-eval unsigned z = 0; 7u / z", "(unsigned int) $5 = 4294967295"),
+    ("jit-eval int m = -2147483647 - 1; m / -1", "(int) $6 = -2147483648"),
+    ("jit-eval (int)(char)200", "(int) $7 = 200"),            # plain char is unsigned
+    ("jit-eval double n = 0.0 / 0.0; (int)n", "(int) $8 = 2147483647"),   # fcvt.w: NaN
+    ("jit-eval double d = 300.5; (unsigned char)d", "(unsigned char) $9 = ','"),  # 44
+    ("jit-eval double d = -1e30; (long)d", "(long) $10 = -9223372036854775808"),
+    ("jit-eval letter", "(char) $11 = 'J'"),
+    ("jit-eval int $v = 7", ""),
+    ("jit-eval $v * 6", "(int) $12 = 42"),
+    ("breakpoint set -n add", "Breakpoint 2"),
+    ("jit-eval -i false -- add(20, 22)", "--abandon"),
+    ("bt", "values`add"),
+    ("jit-eval --abandon", "back as it was"),
+    ("jit-eval add(20, 22)", "(int) $13 = 42"),               # breakpoints ignored by default
+    ("jit-eval -u false -- *null_ptr", "SIGSEGV"),
+    ("jit-eval --abandon", "back as it was"),
+]
+
+
+def test_riscv64_registers_semantics_breakpoints(riscv64_exe):
+    """What is RISC-V's own: register names, division by zero without a trap, fcvt's
+    saturation and NaN, plain char; a breakpoint in called code and a crash left to
+    inspect, then abandoned."""
+    with stub("qemu-riscv64", riscv64_exe) as (connect, _):
+        blocks = batch(riscv64_exe, [REGS] + [c for c, _ in RISCV64_CASES] + [REGS],
+                       connect=connect, source="values.c")
+    for (command, expected), (ran, out) in zip(RISCV64_CASES, blocks[1:-1]):
+        assert ran == command and expected in out, (command, out)
+        assert "Traceback" not in out and "internal error" not in out
+
+
+@pytest.mark.parametrize("kind", ["gdbserver", "qemu-aarch64", "qemu-riscv64"])
+def test_ctrl_c_interrupts_an_evaluation_on_a_stub(kind, values_exe, tmp_path_factory):
+    exe = cross_exe(tmp_path_factory, kind[5:]) if kind.startswith("qemu-") else values_exe
     with stub(kind, exe) as (connect, _), \
             interactive(exe, connect=[connect], run="continue") as child:
         child.sendline("jit-eval -t 0 -- int i = 0; while (1) i++; i")

@@ -21,7 +21,8 @@ from ...frontend.ctype import CType, Kind, is_flonum, is_record, strip_typedefs
 HFA_MAX_MEMBERS = 4
 
 
-def lower_call(ret: CType | None, params: list[CType]) -> CallLowering:
+def lower_call(ret: CType | None, params: list[CType],
+               nfixed: int | None = None) -> CallLowering:
     ret_passing = None if ret is None or strip_typedefs(ret).kind is Kind.VOID \
         else classify_return(ret)
     return CallLowering(ret_passing, [classify_argument(ty) for ty in params])

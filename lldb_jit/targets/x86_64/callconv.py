@@ -10,7 +10,8 @@ from ...callconv import CallLowering, Class, Part, Passing
 INTEGER_REGS, SSE_REGS = 6, 8   # rdi rsi rdx rcx r8 r9; xmm0-xmm7
 
 
-def lower_call(ret: CType | None, params: list[CType]) -> CallLowering:
+def lower_call(ret: CType | None, params: list[CType],
+               nfixed: int | None = None) -> CallLowering:
     ret_passing = None if ret is None or strip_typedefs(ret).kind is Kind.VOID \
         else classify(ret, returning=True)
     free = {Class.INTEGER: INTEGER_REGS - bool(ret_passing and ret_passing.in_memory),
