@@ -16,7 +16,7 @@ from lldb_jit.irgen import ENTRY, gen_module
 from conftest import HOST, World, decode
 from test_irgen import BY_HAND, CROSS_CHECKED
 
-TRIPLES = [HOST, "aarch64-unknown-linux-gnu"]
+TRIPLES = [HOST, "aarch64-unknown-linux-gnu", "riscv64-unknown-linux-gnu"]
 CALLS = ("add2", "fp(", "(*fp)", "scale", "strlen", "snprintf")
 
 
