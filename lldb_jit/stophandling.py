@@ -75,50 +75,106 @@ class _Library:
 
     def _load_from(self, path: str) -> bool:
         """Whether `path` is the library: it names the functions and its code for them
-        is mapped where they are."""
-        from elftools.elf.elffile import ELFFile
+        is mapped where they are. What its symbol table says is kept on disk (reading
+        it takes some 100 ms, which a plugin's load should not cost every time)."""
         starts = [start for start, _, offset, name, _ in self.mappings
                   if name == path and int(offset, 16) == 0]
-        with open(path, "rb") as f:
-            elf = ELFFile(f)
-            symtab = elf.get_section_by_name(".symtab")
-            text = elf.get_section_by_name(".text")
-            if not starts or elf.elfclass != 64 or not elf.little_endian \
-                    or symtab is None or text is None:
+        if not starts:
+            return False
+        found = _cached_symbols(path)
+        if found is None:
+            found = _read_symbols(path)
+            if found is None:
                 return False
-            first = min(s["p_vaddr"] for s in elf.iter_segments() if s["p_type"] == "PT_LOAD")
-            strtab = elf.get_section(symtab["sh_link"])
-            f.seek(strtab["sh_offset"])
-            names = f.read(strtab["sh_size"])
-            f.seek(symtab["sh_offset"])
-            table = f.read(symtab["sh_size"])
-            base = min(starts) - (first & ~0xfff)
-            found = {}
-            for key, name, exact in (("handling", _HANDLING, True),
-                                     ("private_thread", _PRIVATE_THREAD, False),
-                                     ("raise_count", _RAISE_COUNT, True)):
-                at = names.find(b"\0" + name + (b"\0" if exact else b""))
-                symbol = _symbol(table, at + 1) if at >= 0 else None
-                if symbol is None:
-                    continue
-                value, size = symbol
+            _keep_symbols(path, found)
+        first, symbols = found
+        base = min(starts) - (first & ~0xfff)
+        spans = {}
+        with open(path, "rb") as f:
+            for key, (value, size, offset) in symbols.items():
                 start = base + value
                 # the code mapped there is the code in the file, or base is wrong
                 if not self._executable(start, 16):
                     return False
-                f.seek(value - text["sh_addr"] + text["sh_offset"])
+                f.seek(offset)
                 if ctypes.string_at(start, 16) != f.read(16):
                     return False
-                found[key] = (start, start + size)
-        if "handling" not in found:
+                spans[key] = (start, start + size)
+        if "handling" not in spans:
             return False
-        for key, span in found.items():
+        for key, span in spans.items():
             setattr(self, key, span)
         return True
 
     def _executable(self, address: int, size: int) -> bool:
         return any(lo <= address and address + size <= hi and perms[2] == "x"
                    for lo, hi, _, _, perms in self.mappings)
+
+
+def _read_symbols(path: str) -> tuple[int, dict] | None:
+    """From the ELF file: the first loadable address, and for each function above its
+    (address, size, file offset of its code); None if it is not such a library."""
+    from elftools.elf.elffile import ELFFile
+    with open(path, "rb") as f:
+        elf = ELFFile(f)
+        symtab = elf.get_section_by_name(".symtab")
+        text = elf.get_section_by_name(".text")
+        if elf.elfclass != 64 or not elf.little_endian or symtab is None or text is None:
+            return None
+        first = min(s["p_vaddr"] for s in elf.iter_segments() if s["p_type"] == "PT_LOAD")
+        strtab = elf.get_section(symtab["sh_link"])
+        f.seek(strtab["sh_offset"])
+        names = f.read(strtab["sh_size"])
+        f.seek(symtab["sh_offset"])
+        table = f.read(symtab["sh_size"])
+        symbols = {}
+        for key, name, exact in (("handling", _HANDLING, True),
+                                 ("private_thread", _PRIVATE_THREAD, False),
+                                 ("raise_count", _RAISE_COUNT, True)):
+            at = names.find(b"\0" + name + (b"\0" if exact else b""))
+            symbol = _symbol(table, at + 1) if at >= 0 else None
+            if symbol is not None:
+                value, size = symbol
+                symbols[key] = (value, size, value - text["sh_addr"] + text["sh_offset"])
+        return first, symbols
+
+
+def _cache_file() -> str:
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(home, "lldb-jit", "lldb-symbols.json")
+
+
+def _cache_key(path: str) -> str:
+    stat = os.stat(path)
+    return f"{os.path.realpath(path)}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _cached_symbols(path: str) -> tuple[int, dict] | None:
+    import json
+    try:
+        with open(_cache_file()) as f:
+            first, symbols = json.load(f)[_cache_key(path)]
+        return first, {k: tuple(v) for k, v in symbols.items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _keep_symbols(path: str, found: tuple[int, dict]) -> None:
+    import json
+    name = _cache_file()
+    try:
+        os.makedirs(os.path.dirname(name), exist_ok=True)
+        try:
+            with open(name) as f:
+                kept = json.load(f)
+        except (OSError, ValueError):
+            kept = {}
+        kept[_cache_key(path)] = found
+        with open(name + f".{os.getpid()}", "w") as f:
+            json.dump(kept, f)
+        os.replace(name + f".{os.getpid()}", name)
+    except OSError:
+        pass      # no cache: read again next time
 
 
 def _candidates(mappings) -> list[str]:
