@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,6 +25,18 @@ RESULT = re.compile(r"^\((?P<type>.*?)\) \$\d+ = (?P<value>.*)$", re.S)
 def build(source: Path, out_dir: Path, *flags: str) -> Path:
     exe = out_dir / source.stem
     subprocess.run(["gcc", "-g", "-O0", *flags, "-o", str(exe), str(source)], check=True)
+    return exe
+
+
+def cross_build(source: Path, out_dir: Path, cpu: str, *flags: str) -> Path:
+    """`source` built -static by `cpu`'s Debian cross compiler, for qemu-`cpu`."""
+    import pytest
+    for tool in (f"{cpu}-linux-gnu-gcc", f"qemu-{cpu}"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing: `make system-deps` installs it")
+    exe = out_dir / source.stem
+    subprocess.run([f"{cpu}-linux-gnu-gcc", "-g", "-O0", "-static", *flags, "-o", str(exe),
+                    str(source)], check=True)
     return exe
 
 

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from lldbrun import HERE, PROMPT_JIT, STUBS, batch, interactive, parse_result, stub
+from lldbrun import (HERE, PROMPT_JIT, STUBS, batch, cross_build, interactive, parse_result,
+                     stub)
 
 # Printed the same on every stub and CPU (no addresses, no plain char).
 TABLE = [
@@ -43,14 +44,9 @@ COMMANDS = ([REGS] + [f"jit-eval {e}" for e in TABLE] + [f"jit-eval {e}" for e i
 
 
 def cross_exe(tmp_path_factory, cpu: str):
-    """values.c built -static by `cpu`'s Debian cross compiler, for qemu-`cpu`."""
-    for tool in (f"{cpu}-linux-gnu-gcc", f"qemu-{cpu}"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: `make system-deps` installs it")
-    out = tmp_path_factory.mktemp(f"values-{cpu}") / "values"
-    subprocess.run([f"{cpu}-linux-gnu-gcc", "-g", "-O0", "-static", "-o", str(out),
-                    str(HERE / "programs" / "values.c")], check=True)
-    return out
+    """values.c built for qemu-`cpu`."""
+    return cross_build(HERE / "programs" / "values.c", tmp_path_factory.mktemp(f"values-{cpu}"),
+                       cpu)
 
 
 @pytest.fixture(scope="module")

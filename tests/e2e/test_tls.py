@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from lldbrun import HERE, STUBS, batch, build, parse_result, stub
+from lldbrun import HERE, STUBS, batch, build, cross_build, parse_result, stub
 
 # What each thread set (thread 1 is main, 2 and 3 the workers with id 1 and 2).
 VALUES = {
@@ -66,14 +66,16 @@ def tls_exe(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def aarch64_tls_exe(tmp_path_factory):
-    for tool in ("aarch64-linux-gnu-gcc", "qemu-aarch64"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: `make system-deps` installs it")
-    out = tmp_path_factory.mktemp("tls-aarch64") / "tls"
-    subprocess.run(["aarch64-linux-gnu-gcc", "-g", "-O0", "-static", "-pthread", "-o",
-                    str(out), str(HERE / "programs" / "tls.c")], check=True)
-    return out
+def qemu_tls_exe(tmp_path_factory):
+    """tls.c built for qemu-`cpu`, by cpu, built at the first need."""
+    built = {}
+
+    def exe(cpu: str):
+        if cpu not in built:
+            built[cpu] = cross_build(HERE / "programs" / "tls.c",
+                                     tmp_path_factory.mktemp(f"tls-{cpu}"), cpu, "-pthread")
+        return built[cpu]
+    return exe
 
 
 @pytest.fixture(scope="module")
@@ -143,13 +145,13 @@ def test_writes_are_per_thread(local):
 
 
 @pytest.mark.parametrize("kind", STUBS)
-def test_through_every_stub(kind, tls_exe, aarch64_tls_exe):
-    """lldb-server and GNU gdbserver: every thread, as locally. qemu-aarch64 runs every
+def test_through_every_stub(kind, tls_exe, qemu_tls_exe):
+    """lldb-server and GNU gdbserver: every thread, as locally. qemu-user runs every
     thread when one is resumed (qemu-user cannot hold threads), so an evaluation runs in
     the thread that stopped: main at "break here", then worker 2 at "break in worker"."""
     if kind == "gdbserver" and shutil.which("gdbserver") is None:
         pytest.fail("gdbserver is missing: `make system-deps` installs it")
-    if kind != "qemu-aarch64":
+    if not kind.startswith("qemu-"):
         commands = [c for t in VALUES for c in thread_commands(t, oracle=False)]
         with stub(kind, tls_exe) as (connect, _):
             blocks = batch(tls_exe, commands + ["thread select 1", "jit-eval tls_in_main"],
@@ -161,10 +163,16 @@ def test_through_every_stub(kind, tls_exe, aarch64_tls_exe):
         assert parse_result(out) == ("int", "11") or \
             ("error: 'tls_in_main' is not available here" in out), (kind, out)
         return
-    for stop_at, thread in (("break here", 1), ("break in worker", 3)):
+    exe = qemu_tls_exe(kind[len("qemu-"):])
+    stops = (("break here", 1), ("break in worker", 3))
+    if kind == "qemu-riscv64":
+        # LLDB 23 itself crashes continuing to the worker's stop: its RISC-V unwinder
+        # dies on the lr/sc in the functions the other threads wait in (README)
+        stops = stops[:1]
+    for stop_at, thread in stops:
         commands = thread_commands(thread, oracle=False)[1:]      # no `thread select`
-        with stub(kind, aarch64_tls_exe) as (connect, _):
-            blocks = batch(aarch64_tls_exe, commands + ["jit-eval (int)errno"],
+        with stub(kind, exe) as (connect, _):
+            blocks = batch(exe, commands + ["jit-eval (int)errno"],
                            connect=connect, source="tls.c", stop_at=stop_at)
         check_thread(blocks, thread, f"{kind} {stop_at}", selected=False, without=("errno",))
         # static glibc has no debug info: errno's type is unknown, as gdb says, until a
