@@ -106,13 +106,17 @@ def compile_module(module, triple: str, opt: int | None = None,
     """Optimize `module` (an llvmlite.ir.Module) at level `opt` (by default the one its
     code needs: level_for) and return the ELF relocatable object. `dump(kind, text)`
     receives "ir", "ir-opt" and "asm"."""
-    llvm = _llvm()
     if opt is None:
         opt = level_for(module)
-    tm = target_machine(triple, opt)
     text = str(module)
     if dump:
         dump("ir", text)
+    else:
+        cached = _cached_object(triple, opt, text)
+        if cached is not None:
+            return cached
+    llvm = _llvm()
+    tm = target_machine(triple, opt)
     mod = llvm.parse_assembly(text)
     mod.triple = triple
     mod.data_layout = str(tm.target_data)
@@ -121,7 +125,76 @@ def compile_module(module, triple: str, opt: int | None = None,
     if dump:
         dump("ir-opt", str(mod))
         dump("asm", tm.emit_assembly(mod))
-    return tm.emit_object(mod)
+    obj = tm.emit_object(mod)
+    _keep_object(triple, opt, text, obj)
+    return obj
+
+
+# Objects by their IR, level and triple, kept on disk across sessions: the IR names
+# every external symbol and holds no address, so the same expression over the same types
+# compiles to the same object in any process. Most of an O0 compile is LLVM's code
+# generator setting up (about 2 ms), which a hit skips.
+OBJECT_CACHE_LIMIT = 4096      # files; the oldest go beyond it
+CACHE_FORMAT = 1               # change with the passes or target options: old objects go
+
+
+def cache_dir() -> str:
+    """Where lldb-jit keeps what it may reuse across sessions: $LLDB_JIT_CACHE, or
+    lldb-jit in the user's cache directory."""
+    import os
+    return os.environ.get("LLDB_JIT_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "lldb-jit")
+
+
+def _object_path(triple: str, opt: int, text: str) -> str:
+    import hashlib
+    import os
+    import llvmlite
+    home = cache_dir()
+    try:
+        cpu = targets.for_triple(triple)
+        machine = f"{cpu.llvm_features}\0{cpu.llvm_abi}"
+    except JitError:
+        machine = ""
+    key = hashlib.sha256(f"{CACHE_FORMAT}\0{llvmlite.__version__}\0{triple}\0{machine}\0"
+                         f"{opt}\0{text}".encode()).hexdigest()
+    return os.path.join(home, "objects", key[:2], key + ".o")
+
+
+def _cached_object(triple: str, opt: int, text: str) -> bytes | None:
+    try:
+        with open(_object_path(triple, opt, text), "rb") as f:
+            obj = f.read()
+    except OSError:
+        return None
+    return obj if obj.startswith(b"\x7fELF") else None
+
+
+def _keep_object(triple: str, opt: int, text: str, obj: bytes) -> None:
+    import os
+    path = _object_path(triple, opt, text)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(f"{path}.{os.getpid()}", "wb") as f:
+            f.write(obj)
+        os.replace(f"{path}.{os.getpid()}", path)
+        _prune(os.path.dirname(os.path.dirname(path)))
+    except OSError:
+        pass          # no cache: compile again next time
+
+
+def _prune(root: str) -> None:
+    """Now and then (one write in 64), the oldest objects beyond the limit go."""
+    import os
+    import random
+    if random.randrange(64):
+        return
+    files = [os.path.join(d, f) for d, _, names in os.walk(root) for f in names]
+    if len(files) > OBJECT_CACHE_LIMIT:
+        files.sort(key=lambda f: os.stat(f).st_mtime)
+        for f in files[:len(files) - OBJECT_CACHE_LIMIT]:
+            os.unlink(f)
 
 
 def optimize(mod, tm, opt: int) -> None:

@@ -140,8 +140,8 @@ def _read_symbols(path: str) -> tuple[int, dict] | None:
 
 
 def _cache_file() -> str:
-    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(home, "lldb-jit", "lldb-symbols.json")
+    from .compile import cache_dir
+    return os.path.join(cache_dir(), "lldb-symbols.json")
 
 
 def _cache_key(path: str) -> str:

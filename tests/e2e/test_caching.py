@@ -117,3 +117,27 @@ def test_call_words_overwritten_in_the_debuggee_are_refused(stops_exe, field):
     got = results(blocks)
     assert got[0] == got[1] == got[3] == got[4] == ("int", "1"), blocks
 
+
+
+def test_objects_are_kept_across_sessions(values_exe, tmp_path, monkeypatch):
+    """Compiled objects are kept on disk by IR: a new debugger session evaluating the same
+    expression reuses the object (writes none) and gets the same answer; a damaged file
+    is compiled anew."""
+    monkeypatch.setenv("LLDB_JIT_CACHE", str(tmp_path))
+    commands = ["jit-eval add(counter, 1) * 3", "jit-eval int s = 0; "
+                "for (int i = 0; i < 4; i++) s += primes[i]; s + sub(counter, 1)"]
+
+    def objects():
+        return sorted(p for p in (tmp_path / "objects").rglob("*.o"))
+
+    first = [parse_result(out) for _, out in batch(values_exe, commands)]
+    kept = objects()
+    assert first == [("int", "126"), ("int", "57")] and len(kept) == 2   # both call
+    stamps = [p.stat().st_mtime_ns for p in kept]
+    again = [parse_result(out) for _, out in batch(values_exe, commands)]
+    assert again == first
+    assert objects() == kept and [p.stat().st_mtime_ns for p in kept] == stamps
+    for p in kept:
+        p.write_bytes(b"garbage")
+    assert [parse_result(out) for _, out in batch(values_exe, commands)] == first
+    assert all(p.read_bytes().startswith(b"\x7fELF") for p in objects())
