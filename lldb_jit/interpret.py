@@ -383,7 +383,7 @@ class Plan:
         """The bytes the code would leave in its `result_size`-byte result at address
         `result`, given the argument block's bytes and the addresses of `externals`.
         Raises Bail."""
-        own = _OwnMemory(memory, self.endian)
+        own = _OwnMemory(memory)
         env: list = [None] * (len(self._slots) + 2)
         env[MEMORY] = own
         block_address = own.own(max(len(block), 1), 16)
@@ -409,7 +409,7 @@ class Plan:
                 previous, current = current, current.terminator(env)
         except (TypeError, KeyError, OverflowError, ValueError) as e:
             raise Bail(f"not as the machine would: {e}") from None
-        return own.result_bytes()
+        return bytes(own.result)
 
 
 def _promotable(func: ir.Function) -> set[int]:
@@ -460,11 +460,11 @@ class _OwnMemory:
     """The expression's locals and its result, in Python; everything else is the
     debuggee's, read only."""
 
-    def __init__(self, memory: Memory, endian: str):
+    def __init__(self, memory: Memory):
         self.memory = memory
         self.regions: list[tuple[int, bytearray]] = []
         self.next = OWN_BASE
-        self.result = (0, 0)
+        self.result = bytearray()
 
     def own(self, size: int, align: int) -> int:
         address = -(-self.next // align) * align
@@ -473,15 +473,8 @@ class _OwnMemory:
         return address
 
     def add_result(self, address: int, size: int) -> None:
-        self.result = (address, size)
-        self.regions.append((address, bytearray(size)))
-
-    def result_bytes(self) -> bytes:
-        address, size = self.result
-        for start, data in self.regions:
-            if start == address:
-                return bytes(data)
-        return b""
+        self.result = bytearray(size)
+        self.regions.append((address, self.result))
 
     def _find(self, address: int, size: int):
         for start, data in self.regions:
