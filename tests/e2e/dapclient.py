@@ -38,8 +38,12 @@ class DapClient:
                     break
                 name, _, value = line.partition(b":")
                 if name.strip().lower() == b"content-length":
-                    length = int(value)
-            self.messages.put(json.loads(stream.read(length)))
+                    length = int(value or -1)
+            body = stream.read(length) if length and length > 0 else b""
+            if len(body) != length:       # cut short: the adapter is gone
+                self.messages.put(None)
+                return
+            self.messages.put(json.loads(body))
 
     def _next(self, deadline: float) -> dict:
         try:
