@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 BUILD  := build
 
-.PHONY: demo test unit e2e bench setup system-deps clean
+.PHONY: demo test unit e2e bench setup system-deps clean lldbs test-lldbs
 
 setup: $(STAMP)
 
@@ -54,6 +54,30 @@ unit: $(STAMP)
 
 e2e: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q tests/e2e
+
+# Debian's LLDBs for tests/e2e/test_lldbs.py and test_dap.py (which skip those absent,
+# so `make test` stays quick). Their python3-lldb-N packages conflict (each owns
+# /usr/lib/python3/dist-packages/lldb), so one (lldb-22, with lldb-dap-22) is installed
+# as a package if none is, and the others are unpacked under build/lldbs/N, with the
+# libraries they need (liblldb-N, which do not conflict) installed as packages.
+DEBIAN_LLDBS := 16 19 22
+lldbs: system-deps
+	@if ! dpkg-query -W -f='$${Status}\n' 'python3-lldb-*' 2>/dev/null | grep -q 'ok installed'; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lldb-22 python3-lldb-22; fi
+	@for v in $(DEBIAN_LLDBS); do \
+	    [ -x /usr/lib/llvm-$$v/bin/lldb ] && [ -d /usr/lib/llvm-$$v/lib/python3.11/site-packages/lldb ] \
+	        && continue; \
+	    [ -x $(BUILD)/lldbs/$$v/usr/lib/llvm-$$v/bin/lldb ] && continue; \
+	    echo "unpacking lldb-$$v under $(BUILD)/lldbs/$$v"; \
+	    dpkg-query -W -f='$${Status}' liblldb-$$v 2>/dev/null | grep -q 'ok installed' || \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liblldb-$$v libclang-cpp$$v; \
+	    mkdir -p $(BUILD)/lldbs/debs && (cd $(BUILD)/lldbs/debs && apt-get download -qq lldb-$$v python3-lldb-$$v) \
+	        && for deb in $(BUILD)/lldbs/debs/lldb-$${v}_*.deb $(BUILD)/lldbs/debs/python3-lldb-$${v}_*.deb; do \
+	            dpkg -x $$deb $(BUILD)/lldbs/$$v; done; \
+	done
+
+test-lldbs: $(STAMP) lldbs
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e/test_lldbs.py tests/e2e/test_dap.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/latency.py

@@ -26,11 +26,20 @@ def __lldb_init_module(debugger, internal_dict):
     from . import command  # noqa: F401  (LLDB finds the class as lldb_jit.command...)
     # Tab after `jit-eval`: LLDB calls no Python to complete a raw command, only one of
     # its built-in completers (README, "Completion"); jit-complete lists ours.
-    debugger.HandleCommand("command script add -o -C variable-path "
-                           "-c lldb_jit.command.JitEvalCommand jit-eval")
+    add = "command script add -o -c lldb_jit.command.JitEvalCommand jit-eval"
+    if not _succeeds(debugger, add.replace(" -c ", " -C variable-path -c ", 1)):
+        debugger.HandleCommand(add)   # LLDB 16 has no -C: Tab then completes nothing
     debugger.HandleCommand(
         "command script add -o -c lldb_jit.command.JitCompleteCommand jit-complete")
     _warm_up_in_background()
+
+
+def _succeeds(debugger, command: str) -> bool:
+    """Run an LLDB command, printing nothing; whether it succeeded."""
+    import lldb
+    result = lldb.SBCommandReturnObject()
+    debugger.GetCommandInterpreter().HandleCommand(command, result)
+    return result.Succeeded()
 
 
 def _warm_up_in_background() -> None:

@@ -164,6 +164,28 @@ def parse_options(text: str) -> tuple[Options, dict]:
              "format": fmt if fmt is not None else lldb.eFormatDefault})
 
 
+# What the pipeline imports besides lldb: with a system LLDB (Debian's lldb-N), LLDB's
+# Python is the system's, which may not have them (README, "A system LLDB")
+_DEPENDENCIES = (("llvmlite", "llvmlite"), ("elftools", "pyelftools"))
+
+
+def check_dependencies() -> None:
+    """Say plainly which Python packages this LLDB's Python cannot import, and how to
+    give them to it, instead of the ImportError deep in the pipeline."""
+    import importlib.util
+    import sys
+    missing = [package for module, package in _DEPENDENCIES
+               if importlib.util.find_spec(module) is None]
+    if missing:
+        python = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        raise JitError(
+            f"{' and '.join(missing)} cannot be imported by this LLDB's Python "
+            f"({python}, {sys.prefix}): install them for it, e.g. "
+            f"`{python} -m venv ~/.lldb-jit && ~/.lldb-jit/bin/pip install llvmlite "
+            f"pyelftools`, and start lldb with "
+            f"PYTHONPATH=~/.lldb-jit/lib/{python}/site-packages (README, \"A system LLDB\")")
+
+
 # `--set-default`: option text put before every jit-eval's own, per debugger (a scripted
 # command cannot add settings to LLDB's `settings set`)
 _defaults: dict[int, str] = {}
@@ -184,6 +206,7 @@ class JitEvalCommand:
 
     def __call__(self, debugger, command, exe_ctx, result) -> None:
         try:
+            check_dependencies()
             self._run(command, exe_ctx, result)
         except CompileError as e:
             _, source = split_command(command)
@@ -242,6 +265,7 @@ class JitCompleteCommand:
 
     def __call__(self, debugger, command, exe_ctx, result) -> None:
         try:
+            check_dependencies()
             _, text = split_command(command)
             text = text.lstrip()
             from .session import session_for
@@ -250,5 +274,7 @@ class JitCompleteCommand:
             for line in done.lines(text):
                 result.AppendMessage(line)
             result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
+        except JitError as e:
+            result.SetError(str(e))
         except Exception as e:  # the boundary: a bug is reported, never a traceback
             result.SetError(f"internal error in lldb-jit: {type(e).__name__}: {e}")

@@ -52,6 +52,16 @@ _TAG_CLASSES = {"struct": lldb.eTypeClassStruct, "union": lldb.eTypeClassUnion,
                 "enum": lldb.eTypeClassEnumeration}
 
 
+def _byte_align(t: lldb.SBType) -> int:
+    """The alignment of `t`; LLDB 16 has no SBType.GetByteAlign: there, the largest
+    power of two dividing the size, up to 16 (what the x86-64 and AArch64 ABIs give
+    the basic and vector types; a struct's is then its members', see _record)."""
+    if hasattr(t, "GetByteAlign"):
+        return max(t.GetByteAlign(), 1)
+    size = t.GetByteSize()
+    return min(size & -size, 16) if size > 0 else 1
+
+
 class TypeConverter:
     """SBType -> CType, cached, keeping the SBType as the CType's origin."""
 
@@ -108,7 +118,7 @@ class TypeConverter:
                 basic = ct.ty_char   # LLDB names DWARF's plain `char` by its signedness
             if basic is None:       # `__int128`, `_Complex double`, a vector...
                 return self._cached(key, ct.opaque_type(name, t.GetByteSize(),
-                                                       max(t.GetByteAlign(), 1), t))
+                                                       _byte_align(t), t))
             ty = basic
         if ty.origin is None and ty is not ct.BASIC_TYPES.get(ty.kind):
             ty.origin = t     # derived types print with the debuggee's own spelling
@@ -130,9 +140,8 @@ class TypeConverter:
                                   else Kind.STRUCT, _tag(t.GetName() or ""), None, 0, 1,
                                   origin=t)   # not cached: a library may define it later
         kind = Kind.UNION if t.GetTypeClass() == lldb.eTypeClassUnion else Kind.STRUCT
-        align = t.GetByteAlign() if hasattr(t, "GetByteAlign") else 8
         ty = ct.struct_type(kind, _tag(t.GetName() or ""), None, t.GetByteSize(),
-                            max(align, 1), origin=t)
+                            _byte_align(t), origin=t)
         self._cache[key] = ty   # before the members: a struct may point to itself
         members = []
         for i in range(t.GetNumberOfFields()):
@@ -143,6 +152,8 @@ class TypeConverter:
                                   bits // 8, bits % 8 if width else 0, width))
         if t.GetNumberOfFields() or t.GetByteSize():
             ty.members = members
+            if not hasattr(t, "GetByteAlign") and members:   # LLDB 16: see _byte_align
+                ty.align = max(m.type.align for m in members)
         return ty
 
     def enumerators(self, module: lldb.SBModule) -> dict[str, tuple[int, lldb.SBType]]:
@@ -345,7 +356,7 @@ class FrameProvider:
         self.expression_vars.pop(name, None)     # a lookup again: what it finds now
         self.expression_refs.pop(name, None)
         ours = self.persistent.get(name)
-        theirs = self.target.FindExpressionVariableForLanguage(name, lldb.eLanguageTypeC)
+        theirs = self._lldb_variable(name)
         known = theirs.IsValid() and theirs.GetError().Success()   # else "no variable $x"
         if known and (ours is None or theirs.GetLoadAddress() != ours.lldb_address):
             if theirs.GetType().IsReferenceType():   # `int &$r = x`: x itself, in place
@@ -529,8 +540,20 @@ class FrameProvider:
         names += [key[1] for key in self.definitions if isinstance(key, tuple) and key[0] == kind]
         return [n for n in names if n and n.startswith(prefix)]
 
+    def _lldb_variable(self, name: str) -> lldb.SBValue:
+        """LLDB's persistent variable `name` (`$0`, `$x`), invalid if there is none.
+        SBTarget.FindExpressionVariableForLanguage is LLDB 23's; before it, a frame's
+        FindValue of a constant result looks in the same place (the target's
+        persistent variables), so without a frame an older LLDB's are not seen."""
+        find = getattr(self.target, "FindExpressionVariableForLanguage", None)
+        if find is not None:
+            return find(name, lldb.eLanguageTypeC)
+        if self.frame is not None:
+            return self.frame.FindValue(name, lldb.eValueTypeConstResult)
+        return lldb.SBValue()
+
     def _lldb_has(self, name: str) -> bool:
-        value = self.target.FindExpressionVariableForLanguage(name, lldb.eLanguageTypeC)
+        value = self._lldb_variable(name)
         return value.IsValid() and value.GetError().Success()
 
     def _dollar_names(self) -> list[str]:

@@ -37,9 +37,12 @@ _FORMATS = [
     ("a", "character array", lldb.eFormatCharArray), ("A", "address", lldb.eFormatAddressInfo),
     (None, "hex float", lldb.eFormatHexFloat), ("i", "instruction", lldb.eFormatInstruction),
     ("v", "void", lldb.eFormatVoid), (None, "unicode8", lldb.eFormatUnicode8),
-    (None, "float128", lldb.eFormatFloat128),
+    # LLDB 20 and later; an older LLDB's `-f float128` says it has not this format
+    (None, "float128", getattr(lldb, "eFormatFloat128", None)),
 ]
-FORMATS = {name: fmt for short, long, fmt in _FORMATS for name in (short, long) if name}
+FORMATS = {name: fmt for short, long, fmt in _FORMATS for name in (short, long)
+           if name and fmt is not None}
+_NOT_IN_THIS_LLDB = {long for short, long, fmt in _FORMATS if fmt is None}
 
 # gdb's output formats (`help x` in gdb) as LLDB formats
 _GDB_LETTERS = {"x": lldb.eFormatHex, "d": lldb.eFormatDecimal, "u": lldb.eFormatUnsigned,
@@ -52,6 +55,8 @@ _GDB_SPEC = re.compile(r"(\d*)([xduotacfsiz])([bhwg]?)")
 def lldb_format(name: str) -> int:
     """The LLDB format a `-f` argument names."""
     fmt = FORMATS.get(name)
+    if name in _NOT_IN_THIS_LLDB:
+        raise JitError(f"format '{name}' needs a newer LLDB than this one")
     if fmt is None:
         raise JitError(f"invalid format '{name}': expected one of the names of "
                        f"'help format' ({', '.join(repr(n) for n in list(FORMATS)[:12])}, ...)")

@@ -171,7 +171,7 @@ class Session:
         self.heap = Heap(self.pages)
         self.types = TypeConverter(target)
         self.persistent: dict[str, PersistentVar] = {}   # ours, in this process's memory
-        self._results = _results.setdefault(target.GetGloballyUniqueID(), {})
+        self._results = _results.setdefault(_target_key(target), {})
         self._earlier = list(self._results.values())   # of processes gone: see _carry_over
         self._trampoline: run.Trampoline | None = None
         self._code: OrderedDict[tuple, _Code] = OrderedDict()
@@ -746,7 +746,16 @@ class _Clock:
 
 
 _sessions: dict[int, Session] = {}
-_results: dict[int, dict[str, _Result]] = {}   # target's unique id -> our `$N` results
+_results: dict[object, dict[str, _Result]] = {}   # target's unique id -> our `$N` results
+
+
+def _target_key(target: lldb.SBTarget) -> object:
+    """The target's unique id; LLDB 19 and older have no SBTarget.GetGloballyUniqueID:
+    there, its debugger and its place in that debugger's target list."""
+    if hasattr(target, "GetGloballyUniqueID"):
+        return target.GetGloballyUniqueID()
+    debugger = target.GetDebugger()
+    return debugger.GetID(), debugger.GetIndexOfTarget(target)
 
 
 def session_for(target: lldb.SBTarget, process: lldb.SBProcess) -> Session:

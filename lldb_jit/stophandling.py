@@ -232,7 +232,7 @@ if _backtrace is not None:
     _backtrace.restype = ctypes.c_int
 
 
-def where() -> str | None:
+def where(process: lldb.SBProcess | None = None) -> str | None:
     """"handling" inside LLDB's handling of a stop, "private" on its private state
     thread, None elsewhere (or when nothing says so)."""
     lib = library()
@@ -254,7 +254,31 @@ def where() -> str | None:
         if frame.f_code.co_name.startswith(_AUTOGEN):
             return "handling"
         frame = frame.f_back
+    if process is not None and _sync_stop_with_commands(process):
+        return "handling"
     return None
+
+
+def _sync_stop_with_commands(process: lldb.SBProcess) -> bool:
+    """Without the symbol table (Debian's stripped liblldb-N), in a synchronous session
+    (`lldb -b`, a command file) LLDB runs a breakpoint's command list on the thread of
+    the command that resumed, which no other sign tells apart from the prompt after
+    it: a stop at a breakpoint that has commands counts as inside their handling. At
+    the prompt after such a stop that refuses running code that would have worked (a
+    clear error); taking it the other way would hang LLDB."""
+    debugger = process.GetTarget().GetDebugger()
+    thread = process.GetSelectedThread()
+    if debugger.GetAsync() or thread.GetStopReason() != lldb.eStopReasonBreakpoint:
+        return False
+    data = [thread.GetStopReasonDataAtIndex(i) for i in range(thread.GetStopReasonDataCount())]
+    for bp_id, loc_id in zip(data[::2], data[1::2]):
+        bp = process.GetTarget().FindBreakpointByID(bp_id)
+        for holder in (bp, bp.FindLocationByID(loc_id)):
+            commands = lldb.SBStringList()
+            if holder.IsValid() and hasattr(holder, "GetCommandLineCommands") \
+                    and holder.GetCommandLineCommands(commands) and commands.GetSize():
+                return True
+    return False
 
 
 def _thread_name() -> str:
@@ -308,7 +332,7 @@ def evaluation(process: lldb.SBProcess):
     """Around one evaluation in `process`: inside LLDB's handling of a stop, the
     running-expression count raised (until the end), or, where it cannot be, every
     resume refused (check_resume)."""
-    kind = where() if process.IsValid() else None
+    kind = where(process) if process.IsValid() else None
     count = None
     refusal = None
     if kind == "private":
