@@ -8,7 +8,10 @@ record goes in floating-point registers only when all it needs are free:
       float | float+float |      (clang's coerce-and-expand), when the registers it
       float+int | int+float      needs are left and the argument is a named one; a
       (float: float or double;   field is found through nested structs and arrays;
-      int: an integer <= 8 bytes) unions, pointers and long double never flatten
+      int: an integer <= 8 bytes) unions, pointers and long double never flatten;
+                                 as gcc (not clang), a zero-length array or an array
+                                 of empty records makes a struct ineligible, unless
+                                 gcc gives it a float mode (float_mode)
     other records <= 16 bytes    i64, or [2 x i64] (i128 when 16-aligned: an aligned
                                  register pair when variadic), in a registers, the
                                  rest on the stack when they run out
@@ -101,10 +104,12 @@ def float_class(t: CType) -> Class:
 def flatten(t: CType) -> list[Part] | None:
     """The fields of a struct eligible for the floating-point calling convention, as
     parts at their offsets (clang's detectFPCCEligibleStruct): one float, two floats, or
-    a float and an integer in either order; None if it is not eligible."""
+    a float and an integer in either order; None if it is not eligible. A struct gcc
+    gives a float mode (float_mode) is one float even when its fields do not flatten."""
     fields: list[Part] = []
     if not _flatten_into(t, 0, fields) or not fields:
-        return None
+        mode = float_mode(t)
+        return [Part(Class.SSE, 0, mode.size)] if mode is not None else None
     if len(fields) == 1 and fields[0].cls is Class.INTEGER:
         return None
     if len(fields) == 2 and fields[0].cls is fields[1].cls is Class.INTEGER:
@@ -124,9 +129,11 @@ def _flatten_into(t: CType, offset: int, fields: list[Part]) -> bool:
         fields.append(Part(Class.SSE if is_flonum(t) else Class.INTEGER, offset, t.size))
         return True
     if t.kind is Kind.ARRAY:
-        if t.length < 0:
+        # gcc (riscv_flatten_aggregate_field): a zero-length or flexible array, or an
+        # array of empty records, makes the struct ineligible (clang skips them)
+        element, sub = strip_typedefs(t.base), []
+        if t.length <= 0 or not _flatten_into(element, 0, sub) or not sub:
             return False
-        element = strip_typedefs(t.base)
         return all(_flatten_into(element, offset + i * element.size, fields)
                    for i in range(t.length))
     if t.kind is Kind.STRUCT and t.members is not None:
@@ -144,3 +151,24 @@ def _flatten_into(t: CType, offset: int, fields: list[Part]) -> bool:
                 return False
         return True
     return False                        # unions, pointers, incomplete types
+
+
+def float_mode(t: CType) -> CType | None:
+    """The float or double gcc's compute_record_mode makes a struct's machine mode: a
+    member of that type (or of such a struct) as large as the struct, the others of
+    size 0. gcc passes such a struct as that float (riscv_pass_mode_in_fpr_p) even when
+    a zero-length array or an array of empty records keeps it from flattening."""
+    t = strip_typedefs(t)
+    if t.kind is not Kind.STRUCT or not t.members or t.size == 0:
+        return None
+    found = None
+    for m in t.members:
+        mt = strip_typedefs(m.type)
+        if mt.kind is Kind.ARRAY and mt.length < 0:
+            return None                 # a flexible array member: gcc's BLKmode
+        if mt.size == 0 and not m.bit_width:
+            continue
+        if found is not None or m.bit_width or mt.size != t.size:
+            return None
+        found = mt if mt.kind in (Kind.FLOAT, Kind.DOUBLE) else float_mode(mt)
+    return found
