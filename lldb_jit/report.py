@@ -9,7 +9,9 @@ import re
 import lldb
 
 from .errors import ExecError
-from .frontend.ctype import Kind, is_unsigned, strip_typedefs, type_name
+
+# (lldb_jit.frontend is imported where a value of a type jit-eval defined is printed:
+# the command imports this module, and loading the plugin must stay quick)
 
 
 def result_value(target: lldb.SBTarget, name: str, address: int,
@@ -89,10 +91,12 @@ def describe_defined(name: str, ty, data: bytes, leaf) -> str:
     jit-eval, which LLDB has no SBType for: laid out as `expression` lays out
     records (one line when every member is a plain scalar, else one member a line),
     each debuggee-typed part formatted by LLDB through `leaf(ctype, bytes)`."""
+    from .frontend.ctype import type_name
     return f"({type_name(ty)}) {name} = {_rendered(ty, data, leaf, 0)}"
 
 
 def _rendered(ty, data: bytes, leaf, depth: int) -> str:
+    from .frontend.ctype import Kind, strip_typedefs
     t = strip_typedefs(ty)
     if t.kind in (Kind.STRUCT, Kind.UNION) and t.origin is None and t.members is not None:
         parts = [(m.name, m.type, _member_bytes(m, data)) for m in t.members]
@@ -111,6 +115,7 @@ def _rendered(ty, data: bytes, leaf, depth: int) -> str:
 
 def _member_bytes(member, data: bytes) -> bytes:
     """A member's bytes; a bit-field's value widened to its type's size."""
+    from .frontend.ctype import is_unsigned, strip_typedefs
     size = strip_typedefs(member.type).size
     raw = data[member.offset:member.offset + size]
     if not member.bit_width:
@@ -125,6 +130,7 @@ def _member_bytes(member, data: bytes) -> bytes:
 def _one_line(ty) -> bool:
     """Whether LLDB prints a member inline in a one-line record: scalars, not pointers
     (which it can expand) nor records or arrays."""
+    from .frontend.ctype import Kind, strip_typedefs
     t = strip_typedefs(ty)
     return t.kind not in (Kind.STRUCT, Kind.UNION, Kind.ARRAY, Kind.PTR, Kind.OPAQUE)
 
@@ -132,6 +138,7 @@ def _one_line(ty) -> bool:
 def has_defined_record(ty) -> bool:
     """Whether `ty` is, or is an array of, a struct or union jit-eval defined: LLDB has
     no SBType for it."""
+    from .frontend.ctype import Kind, strip_typedefs
     t = strip_typedefs(ty)
     while t.kind is Kind.ARRAY:
         t = strip_typedefs(t.base)
