@@ -399,7 +399,7 @@ def _run_to_trap(regs: Registers, abi, trampoline: Trampoline, timeout: float,
     deadline = time.monotonic() + timeout if timeout else None
     ctrl_c = contextlib.nullcontext(lambda: False) if recovering else _ctrl_c_pressed()
     suppress = _pending_signal(thread) if recovering else 0
-    interrupted = False
+    interrupted = stale = False
     with WATCHDOG.armed(thread.GetProcess()) as pokes, ctrl_c as pressed:
         while True:
             seen = len(pokes)
@@ -409,6 +409,13 @@ def _run_to_trap(regs: Registers, abi, trampoline: Trampoline, timeout: float,
             pc = regs.frame.GetPC()
             if pc in traps:
                 return None
+            if pc == trampoline.address and not stale and _is_sigtrap(thread):
+                # the thread has not moved: the stub reported a stop it had queued from
+                # before the call (GNU gdbserver keeps a second thread's breakpoint hit
+                # for its next resume); that trap is stale, never delivered
+                stale = True
+                suppress = _pending_signal(thread)
+                continue
             ours = len(pokes) > seen and _stopped_by_interrupt(thread)
             interrupted = interrupted or pressed()
             if ours and trampoline.in_prologue(abi, pc):
@@ -438,6 +445,11 @@ def _stopped_by_interrupt(thread: lldb.SBThread) -> bool:
             signals.GetSignalNumberFromName("SIGSTOP"), signals.GetSignalNumberFromName("SIGINT"))
     return reason in (lldb.eStopReasonNone, lldb.eStopReasonInvalid,
                       getattr(lldb, "eStopReasonInterrupt", -1))
+
+
+def _is_sigtrap(thread: lldb.SBThread) -> bool:
+    signals = thread.GetProcess().GetUnixSignals()
+    return _pending_signal(thread) == signals.GetSignalNumberFromName("SIGTRAP")
 
 
 def _pending_signal(thread: lldb.SBThread) -> int:
