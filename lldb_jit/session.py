@@ -230,7 +230,8 @@ class Session:
     def complete(self, frame: lldb.SBFrame, text: str) -> Completion:
         """The words that may end `text`, the expression typed so far, in `frame`
         (lldb_jit/completion.py); nothing runs in the debuggee."""
-        provider = FrameProvider(self.target, frame, self.types, self.persistent, self.tls)
+        provider = FrameProvider(self.target, frame, self.types, self.persistent, self.tls,
+                                 self.definitions)
         return complete(text, provider)
 
     def _abandon(self, thread: lldb.SBThread) -> Outcome:

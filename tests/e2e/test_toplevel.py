@@ -189,6 +189,7 @@ def test_struct_types(values_exe):
         "jit-eval struct pt2 two[2] = {{1, 1.5}, {2, 2.5}}; two", "expression points",
         TOP + "union bits { struct { unsigned lo : 4; int hi : 4; } f; unsigned char b; };",
         "jit-eval union bits u; u.b = 0x9a; u.f.hi",
+        "jit-complete (struct pt",
         TOP + "struct pt2 { char c; };",
         "jit-eval sizeof(struct pt2)", "jit-eval struct pt2 w = {'k'}; w"]))
     assert out["jit-eval struct pt2 v = {3, 4.5}; v"].split(" = ", 1)[1] == \
@@ -207,3 +208,4 @@ def test_struct_types(values_exe):
         .replace("  [2] = (x = 3, y = 3.5)\n", ""), two
     assert parse_result(out["jit-eval union bits u; u.b = 0x9a; u.f.hi"]) == ("int", "-7")
     assert parse_result(out["jit-eval struct pt2 w = {'k'}; w"]) == ("struct pt2", "(c = 'k')")
+    assert "(struct pt2" in out["jit-complete (struct pt"].splitlines()   # completion sees it
