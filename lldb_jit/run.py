@@ -281,6 +281,9 @@ def system_call(thread: lldb.SBThread, abi, number: int, args: tuple[int, ...], 
         regs.set_pc(place)
         if written:
             _resume(thread)
+            regs.refresh()
+            if _stale_trap(thread, regs.frame.GetPC(), place):
+                _resume(thread, _pending_signal(thread))
         else:
             _run_to(thread, place + len(instruction))
         regs.refresh()
@@ -409,10 +412,7 @@ def _run_to_trap(regs: Registers, abi, trampoline: Trampoline, timeout: float,
             pc = regs.frame.GetPC()
             if pc in traps:
                 return None
-            if pc == trampoline.address and not stale and _is_sigtrap(thread):
-                # the thread has not moved: the stub reported a stop it had queued from
-                # before the call (GNU gdbserver keeps a second thread's breakpoint hit
-                # for its next resume); that trap is stale, never delivered
+            if not stale and _stale_trap(thread, pc, trampoline.address):
                 stale = True
                 suppress = _pending_signal(thread)
                 continue
@@ -447,9 +447,14 @@ def _stopped_by_interrupt(thread: lldb.SBThread) -> bool:
                       getattr(lldb, "eStopReasonInterrupt", -1))
 
 
-def _is_sigtrap(thread: lldb.SBThread) -> bool:
+def _stale_trap(thread: lldb.SBThread, pc: int, start: int) -> bool:
+    """Whether the thread, resumed at `start`, stopped there with SIGTRAP without having
+    moved: a stop the stub had queued from before the resume (a thread's breakpoint hit
+    reported at its next resume, seen under GNU gdbserver and, under load, lldb-server).
+    Nothing we run traps on its first instruction; the caller resumes once more, the
+    stale trap suppressed, never delivered."""
     signals = thread.GetProcess().GetUnixSignals()
-    return _pending_signal(thread) == signals.GetSignalNumberFromName("SIGTRAP")
+    return pc == start and _pending_signal(thread) == signals.GetSignalNumberFromName("SIGTRAP")
 
 
 def _pending_signal(thread: lldb.SBThread) -> int:
