@@ -45,3 +45,9 @@ def test_formats(text, fmt):
 def test_bad_options_are_errors_not_exits(bad):
     with pytest.raises(JitError):
         parse_options(bad)
+
+
+def test_no_options_are_the_parsers_defaults():
+    """The shortcut for an option-less command gives what argparse gives."""
+    from lldb_jit.command import parse_options
+    assert parse_options("") == parse_options("-t 1 -u true -i true")
