@@ -48,6 +48,39 @@ def plain_divide(b: ir.IRBuilder, op: Op, lhs: ir.Value, rhs: ir.Value,
     return getattr(b, names[op, signed])(lhs, rhs, name=f"{op.name.lower()}tmp")
 
 
+def untrapped_divide(b: ir.IRBuilder, op: Op, lhs: ir.Value, rhs: ir.Value, signed: bool,
+                     by_zero: int) -> ir.Value:
+    """Division on a CPU that never traps: quotient `by_zero` for a zero divisor and
+    INT_MIN for INT_MIN / -1; the remainder `lhs - quotient * rhs`, wrapping (the
+    dividend for a zero divisor, 0 for INT_MIN % -1). The divisor given to LLVM is
+    never one it may treat as undefined."""
+    ty = lhs.type
+    zero, one = ir.Constant(ty, 0), ir.Constant(ty, 1)
+    is_zero = b.icmp_unsigned("==", rhs, zero, "byzero")
+    unsafe = is_zero
+    if signed:
+        overflow = b.and_(b.icmp_unsigned("==", lhs, min_int(ty.width)),
+                          b.icmp_unsigned("==", rhs, ir.Constant(ty, -1)))
+        unsafe = b.or_(is_zero, overflow)
+    divisor = b.select(unsafe, one, rhs, "divisor")
+    quotient = b.select(is_zero, ir.Constant(ty, by_zero),
+                        plain_divide(b, Op.DIV, lhs, divisor, signed), "quot")
+    if op is Op.DIV:
+        return quotient
+    return b.sub(lhs, b.mul(quotient, rhs), "modtmp")
+
+
+def saturating_float_to_int(b: ir.IRBuilder, value: ir.Value, bits: int,
+                            signed: bool) -> ir.Value:
+    """`value` converted to a `bits`-bit integer, clamped to its range, NaN to 0
+    (`llvm.fpto[su]i.sat`)."""
+    wide = ir.IntType(bits)
+    name = f"llvm.fpto{'s' if signed else 'u'}i.sat.i{bits}.{float_suffix(value.type)}"
+    fn = b.module.globals.get(name) or ir.Function(
+        b.module, ir.FunctionType(wide, [value.type]), name)
+    return b.call(fn, [value], name="fptoi")
+
+
 def min_int(bits: int) -> ir.Constant:
     """0x80..0: the most negative `bits`-bit integer, x86's "integer indefinite"."""
     return ir.Constant(ir.IntType(bits), -(1 << (bits - 1)))

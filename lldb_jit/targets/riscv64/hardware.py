@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ...frontend.ast import Op
-from ...hardware import Hardware, float_suffix, min_int, plain_divide
+from ...hardware import Hardware, saturating_float_to_int, untrapped_divide
 
 
 class RiscV64(Hardware):
@@ -26,30 +25,14 @@ class RiscV64(Hardware):
         """div/divu give all ones for a zero divisor and INT_MIN for INT_MIN / -1;
         rem/remu give the dividend for a zero divisor and 0 for INT_MIN % -1, which is
         `lhs - quotient * rhs` in both cases, wrapping."""
-        ty = lhs.type
-        zero, one, ones = ir.Constant(ty, 0), ir.Constant(ty, 1), ir.Constant(ty, -1)
-        by_zero = b.icmp_unsigned("==", rhs, zero, "byzero")
-        unsafe = by_zero
-        if signed:
-            overflow = b.and_(b.icmp_unsigned("==", lhs, min_int(ty.width)),
-                              b.icmp_unsigned("==", rhs, ones))
-            unsafe = b.or_(by_zero, overflow)
-        divisor = b.select(unsafe, one, rhs, "divisor")
-        quotient = b.select(by_zero, ones, plain_divide(b, Op.DIV, lhs, divisor, signed),
-                            "quot")
-        if op is Op.DIV:
-            return quotient
-        return b.sub(lhs, b.mul(quotient, rhs), "modtmp")
+        return untrapped_divide(b, op, lhs, rhs, signed, by_zero=-1)
 
     def float_to_int(self, b, value, to, signed) -> ir.Value:
         """fcvt saturates, to 32 bits for types up to 32 bits; NaN is the largest value."""
         bits = max(to.width, 32)
-        wide = ir.IntType(bits)
-        name = f"llvm.fpto{'s' if signed else 'u'}i.sat.i{bits}.{float_suffix(value.type)}"
-        fn = b.module.globals.get(name) or ir.Function(
-            b.module, ir.FunctionType(wide, [value.type]), name)
-        saturated = b.call(fn, [value], name="fptoi")
-        largest = ir.Constant(wide, (1 << (bits - 1)) - 1 if signed else (1 << bits) - 1)
+        saturated = saturating_float_to_int(b, value, bits, signed)
+        largest = ir.Constant(ir.IntType(bits),
+                              (1 << (bits - 1)) - 1 if signed else (1 << bits) - 1)
         is_nan = b.fcmp_unordered("uno", value, value, "isnan")
         result = b.select(is_nan, largest, saturated, "fcvt")
         return b.trunc(result, to) if bits > to.width else result
