@@ -392,20 +392,12 @@ def apply_fixup(block: Block, edge: Edge, got_base: int) -> None:
             raise _not(block, edge, instr, "auipc")
         instr = set_u(instr, _pcrel32(block, edge, dest - fixup)[0])
     elif kind is K.PCRelLo12I or kind is K.PCRelLo12S:
-        at, value = paired_hi20(block, edge)
-        lo = _pcrel32(block, edge, value)[1]
-        if kind is K.PCRelLo12I:
-            if not is_i_type(instr):
-                raise _not(block, edge, instr, "an I-type instruction")
-            instr = set_i(instr, lo)
-        else:
-            if not is_s_type(instr):
-                raise _not(block, edge, instr, "an S-type instruction")
-            instr = set_s(instr, lo)
+        value = paired_hi20(block, edge)[1]
+        instr = _with_lo12(block, edge, instr, _pcrel32(block, edge, value)[1],
+                           store=kind is K.PCRelLo12S)
     elif kind is K.StubLo12I:
-        if not is_i_type(instr):
-            raise _not(block, edge, instr, "an I-type instruction")
-        instr = set_i(instr, _pcrel32(block, edge, dest - fixup)[1])
+        instr = _with_lo12(block, edge, instr, _pcrel32(block, edge, dest - fixup)[1],
+                           store=False)
     elif kind in (K.Hi20, K.Lo12I, K.Lo12S):
         if dest >= (1 << 31) - 0x800:
             raise fixup_error(block, edge, f"address {dest:#x} is out of lui's range "
@@ -415,14 +407,8 @@ def apply_fixup(block: Block, edge: Edge, got_base: int) -> None:
             if opcode(instr) != OP_LUI:
                 raise _not(block, edge, instr, "lui")
             instr = set_u(instr, hi)
-        elif kind is K.Lo12I:
-            if not is_i_type(instr):
-                raise _not(block, edge, instr, "an I-type instruction")
-            instr = set_i(instr, lo)
         else:
-            if not is_s_type(instr):
-                raise _not(block, edge, instr, "an S-type instruction")
-            instr = set_s(instr, lo)
+            instr = _with_lo12(block, edge, instr, lo, store=kind is K.Lo12S)
     elif kind is K.Branch12:
         if opcode(instr) != OP_BRANCH:
             raise _not(block, edge, instr, "a conditional branch")
@@ -434,6 +420,18 @@ def apply_fixup(block: Block, edge: Edge, got_base: int) -> None:
     else:
         raise fixup_error(block, edge, f"edge kind {kind.name} is not a RISC-V one")
     _INSTR.pack_into(block.data, edge.offset, instr)
+
+
+def _with_lo12(block, edge, instr: int, lo: int, store: bool) -> int:
+    """The low 12 bits of an address into an I-type instruction (a load, addi, jalr)
+    or, for `store`, an S-type one; checked to be one."""
+    if store:
+        if not is_s_type(instr):
+            raise _not(block, edge, instr, "an S-type instruction")
+        return set_s(instr, lo)
+    if not is_i_type(instr):
+        raise _not(block, edge, instr, "an I-type instruction")
+    return set_i(instr, lo)
 
 
 def branch_reaches(kind, fixup: int, destination: int) -> bool:
