@@ -5,27 +5,24 @@ aarch64-linux-gnu-gcc; each expression is compiled by our pipeline (analyze, gen
 compile_module) into an ELF object whose entry is renamed expr_<i>; a gcc main calls
 them all, and its output is compared with the same expressions compiled by gcc."""
 import re
-import shutil
-import subprocess
 
 import pytest
 
 from lldb_jit.callconv import Class, Part
-from lldb_jit.compile import compile_module
 from lldb_jit.frontend import analyze
-from lldb_jit.frontend.ctype import (BASIC_TYPES, Kind, array_of, func_type, is_record,
-                                     strip_typedefs, ty_double, ty_float, ty_int,
+from lldb_jit.frontend.ctype import (Kind, array_of, func_type, ty_double, ty_float, ty_int,
                                      ty_ldouble, ty_long)
 from lldb_jit.frontend.provider import DictProvider, Symbol, SymKind
-from lldb_jit.irgen import ENTRY, gen_module
+from lldb_jit.irgen import gen_module
 from lldb_jit.targets.aarch64.callconv import (classify_argument, classify_return,
                                                homogeneous_aggregate, is_empty_record,
                                                lower_call, unadjusted_align)
 
+from cabi import build_types, compare_with_gcc, leaves, tools_missing
 from conftest import record_type
 
 TRIPLE = "aarch64-unknown-linux-gnu"
-CC, OBJCOPY, QEMU = "aarch64-linux-gnu-gcc", "aarch64-linux-gnu-objcopy", "qemu-aarch64"
+TOOLS = ("aarch64-linux-gnu-gcc", "aarch64-linux-gnu-objcopy", "qemu-aarch64")
 
 # tag, struct/union, fields ("type name", "type name[n]", "type name:bits"), attribute.
 # gcc checks our layout of each (static asserts in the callee file).
@@ -64,36 +61,7 @@ TYPES = [
     ("pkbig", "struct", "char c; double d; long l", "packed"),
     ("empty", "struct", "", ""),
 ]
-SPELLINGS = {"float": Kind.FLOAT, "double": Kind.DOUBLE, "long double": Kind.LDOUBLE,
-             "char": Kind.CHAR, "unsigned char": Kind.UCHAR, "short": Kind.SHORT,
-             "int": Kind.INT, "unsigned": Kind.UINT, "long": Kind.LONG}
-FIELD = re.compile(r"(?P<type>.+?)\s+(?P<name>\w+)(?:\[(?P<n>\d+)\])?(?::(?P<bits>\d+))?$")
-
-
-def fields_of(spec: str) -> list[re.Match]:
-    return [FIELD.match(f.strip()) for f in spec.split(";") if f.strip()]
-
-
-def build_types() -> dict[str, object]:
-    """tag -> CType, laid out by conftest.record_type."""
-    types = {}
-    for tag, kind, spec, attr in TYPES:
-        fields = []
-        for f in fields_of(spec):
-            spelled = f["type"]
-            ty = types[spelled.split()[1]] if spelled.split()[0] in ("struct", "union") \
-                else BASIC_TYPES[SPELLINGS[spelled]]
-            if f["n"]:
-                ty = array_of(ty, int(f["n"]))
-            fields.append((f["name"], ty, int(f["bits"])) if f["bits"] else
-                          (f["name"], ty))
-        types[tag] = record_type(Kind.UNION if kind == "union" else Kind.STRUCT, tag,
-                                 fields, packed=attr == "packed",
-                                 align=16 if attr == "aligned(16)" else 0)
-    return types
-
-
-TYPE_OF = build_types()
+TYPE_OF = build_types(TYPES)
 KINDS = {tag: kind for tag, kind, _, _ in TYPES}
 
 
@@ -263,23 +231,6 @@ def test_rounded_up_argument_is_loaded_from_a_padded_copy():
 
 # --- run under qemu-aarch64 against gcc ----------------------------------------------
 
-def leaves(tag: str, prefix: str = "") -> list[tuple[str, object]]:
-    """(access path, scalar type) of each scalar make_T sets and check_T sums; of a
-    union, those of its largest member (the first of equal size)."""
-    ty = TYPE_OF[tag]
-    members = ty.members
-    if ty.kind is Kind.UNION and members:
-        members = [max(members, key=lambda m: strip_typedefs(m.type).size)]
-    out = []
-    for m in members:
-        t = strip_typedefs(m.type)
-        paths = [(prefix + m.name, t)] if t.kind is not Kind.ARRAY else \
-            [(f"{prefix}{m.name}[{i}]", strip_typedefs(t.base)) for i in range(t.length)]
-        for path, leaf in paths:
-            out += leaves(leaf.name, path + ".") if is_record(leaf) else [(path, leaf)]
-    return out
-
-
 def value(k: int, ty) -> str:
     """C for the k-th scalar's value, exact in every type used."""
     if ty.kind in (Kind.FLOAT, Kind.DOUBLE, Kind.LDOUBLE):
@@ -314,7 +265,7 @@ double mutate_{tag}({T} v);
 def c_definitions(tag: str, kind: str, spec: str, attr: str) -> str:
     """make_T sets each scalar from a seed, check_T sums them with weights; the others
     mix them with registers used up before, several records, and `...`."""
-    T, paths = f"{kind} {tag}", leaves(tag)
+    T, paths = f"{kind} {tag}", leaves(TYPE_OF, tag)
     sets = " ".join(f"v.{p} = {value(k, t)};" for k, (p, t) in enumerate(paths))
     terms = " + ".join(f"(double)v.{p} * {k + 1}" for k, (p, _) in enumerate(paths)) or "0"
     first = f"v.{paths[0][0]} += 100;" if paths else ""
@@ -345,7 +296,7 @@ double mutate_{tag}({T} v) {{ {first} return check_{tag}(v); }}
 
 def expressions(tag: str) -> list[str]:
     """The calls made for one type; each is a double but make_T(5), the record."""
-    T, paths = f"{KINDS[tag]} {tag}", leaves(tag)
+    T, paths = f"{KINDS[tag]} {tag}", leaves(TYPE_OF, tag)
     cases = [f"check_{tag}(make_{tag}(3))",
              f"ints_{tag}(1, 2, 3, 4, 5, 6, 7, make_{tag}(2), 8, make_{tag}(5))",
              f"dbls_{tag}(1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, make_{tag}(2), 8.5, "
@@ -382,57 +333,20 @@ def is_record_case(tag: str, source: str) -> bool:
     return source == f"make_{tag}(5)"
 
 
-def main(cases: list[str]) -> str:
-    """A C main running each case, which leaves its value in `r`, and printing it."""
-    return "int main(void) {\n" + "".join(
-        f"    {{ _Alignas(16) unsigned char r[256] = {{0}}; {case} }}\n"
-        for case in cases) + "    return 0;\n}\n"
-
-
-def tools_missing() -> str:
-    missing = [t for t in (CC, OBJCOPY, QEMU) if shutil.which(t) is None]
-    return f"{', '.join(missing)} not installed" if missing else ""
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """{(tag, source): (our printed value or an error, gcc's)}: one qemu run each of a
-    main calling our objects and of a main where gcc compiled the same expressions."""
-    if tools_missing():
-        pytest.skip(f"AArch64 execution tests need {tools_missing()}")
-    work = tmp_path_factory.mktemp("aapcs64")
+    """{(tag, source): (our printed value or an error, gcc's)} (cabi.compare_with_gcc)."""
+    if tools_missing(TOOLS):
+        pytest.skip(f"AArch64 execution tests need {tools_missing(TOOLS)}")
+
+    def result_of(tag: str, source: str) -> tuple[str, str]:
+        if is_record_case(tag, source):
+            return f"{KINDS[tag]} {tag}", str(TYPE_OF[tag].size)
+        return "", "0"
     header = PRELUDE + "".join(c_declarations(*t) for t in TYPES)
-    (work / "callees.c").write_text(header + "".join(c_definitions(*t) for t in TYPES))
-    subprocess.run([CC, "-O1", "-w", "-c", "-o", work / "callees.o", work / "callees.c"],
-                   check=True)
-    objects, errors, ours, theirs = [], {}, [], []
-    for i, (tag, source) in enumerate(CASES):
-        size = TYPE_OF[tag].size if is_record_case(tag, source) else 0
-        try:
-            program = analyze(source, PROVIDER)
-            assert size or program.result_type.kind is Kind.DOUBLE, program.result_type
-            obj = work / f"expr{i}.o"
-            obj.write_bytes(compile_module(gen_module(program, TRIPLE), TRIPLE))
-            subprocess.run([OBJCOPY, f"--redefine-sym={ENTRY}=expr_{i}", obj], check=True)
-        except Exception as e:   # reported by that case's test
-            errors[i] = f"{type(e).__name__}: {e}"
-            continue
-        objects.append(obj)
-        ours.append(f"void expr_{i}(void *, void *); expr_{i}(0, r); show(r, {size});")
-        result = f"{KINDS[tag]} {tag}" if size else "double"
-        theirs.append(f"{result} x = ({{ {source}; }}); memcpy(r, &x, sizeof x); "
-                      f"show(r, {size});")
-    outputs = []
-    for name, cases, objs in (("ours", ours, objects), ("gcc", theirs, [])):
-        (work / f"{name}.c").write_text(header + main(cases))
-        exe = work / name
-        subprocess.run([CC, "-O1", "-w", "-static", "-o", exe, work / f"{name}.c", *objs,
-                        work / "callees.o"], check=True)
-        outputs.append(subprocess.run([QEMU, exe], check=True, capture_output=True,
-                                      text=True, timeout=300).stdout.splitlines())
-    lines = iter(zip(*outputs))
-    return {case: (errors[i], "") if i in errors else next(lines)
-            for i, case in enumerate(CASES)}
+    return compare_with_gcc(tmp_path_factory.mktemp("aapcs64"), TRIPLE, TOOLS, header,
+                            "".join(c_definitions(*t) for t in TYPES), CASES, PROVIDER,
+                            result_of)
 
 
 @pytest.mark.parametrize("tag,source", CASES)

@@ -15,27 +15,19 @@ larger ones by reference; returns in fa0/fa1/a0/a1 and through sret; variadic re
 of empty records (where clang differs, gcc is the debuggee's compiler). The scalars cover char/short/_Bool extension, 32-bit
 integers sign-extended whatever their signedness, floats in a registers once fa0-fa7
 are used, and variadic long double in an aligned pair."""
-import re
-import shutil
-import subprocess
-
 import pytest
 
 from lldb_jit.callconv import Class, Part
-from lldb_jit.compile import compile_module
-from lldb_jit.frontend import analyze
-from lldb_jit.frontend.ctype import (BASIC_TYPES, Kind, array_of, func_type, is_record,
-                                     strip_typedefs, ty_bool, ty_double, ty_float,
-                                     ty_int, ty_ldouble, ty_long, ty_schar, ty_short,
-                                     ty_uchar, ty_uint, ty_ushort)
+from lldb_jit.frontend.ctype import (Kind, func_type, is_record, strip_typedefs, ty_bool,
+                                     ty_double, ty_float, ty_int, ty_ldouble, ty_long,
+                                     ty_schar, ty_short, ty_uchar, ty_uint, ty_ushort)
 from lldb_jit.frontend.provider import DictProvider, Symbol, SymKind
-from lldb_jit.irgen import ENTRY, gen_module
 from lldb_jit.targets.riscv64.callconv import lower_call
 
-from conftest import record_type
+from cabi import build_types, compare_with_gcc, leaves, tools_missing
 
 TRIPLE = "riscv64-unknown-linux-gnu"
-CC, OBJCOPY, QEMU = "riscv64-linux-gnu-gcc", "riscv64-linux-gnu-objcopy", "qemu-riscv64"
+TOOLS = ("riscv64-linux-gnu-gcc", "riscv64-linux-gnu-objcopy", "qemu-riscv64")
 
 # tag, struct/union, fields ("type name", "type name[n]", "type name:bits"), attribute;
 # the comment is how a named argument goes with registers free. gcc checks our layout
@@ -94,37 +86,7 @@ TYPES = [
     ("fl3", "struct", "float f; long double x", ""),             # by reference
     ("ubig", "union", "long a[3]; double d", ""),                # by reference
 ]
-SPELLINGS = {"float": Kind.FLOAT, "double": Kind.DOUBLE, "long double": Kind.LDOUBLE,
-             "char": Kind.CHAR, "signed char": Kind.SCHAR, "unsigned char": Kind.UCHAR,
-             "short": Kind.SHORT, "int": Kind.INT, "unsigned": Kind.UINT,
-             "long": Kind.LONG}
-FIELD = re.compile(r"(?P<type>.+?)\s+(?P<name>\w+)(?:\[(?P<n>\d+)\])?(?::(?P<bits>\d+))?$")
-
-
-def fields_of(spec: str) -> list[re.Match]:
-    return [FIELD.match(f.strip()) for f in spec.split(";") if f.strip()]
-
-
-def build_types() -> dict[str, object]:
-    """tag -> CType, laid out by conftest.record_type."""
-    types = {}
-    for tag, kind, spec, attr in TYPES:
-        fields = []
-        for f in fields_of(spec):
-            spelled = f["type"]
-            ty = types[spelled.split()[1]] if spelled.split()[0] in ("struct", "union") \
-                else BASIC_TYPES[SPELLINGS[spelled]]
-            if f["n"]:
-                ty = array_of(ty, int(f["n"]))
-            fields.append((f["name"], ty, int(f["bits"])) if f["bits"] else
-                          (f["name"], ty))
-        types[tag] = record_type(Kind.UNION if kind == "union" else Kind.STRUCT, tag,
-                                 fields, packed=attr == "packed",
-                                 align=16 if attr == "aligned(16)" else 0)
-    return types
-
-
-TYPE_OF = build_types()
+TYPE_OF = build_types(TYPES)
 KINDS = {tag: kind for tag, kind, _, _ in TYPES}
 
 
@@ -159,23 +121,6 @@ def record_functions(ty) -> dict[str, object]:
             "vmix": func_type(D, [D, ty_int], variadic=True),
             "twice": func_type(ty, [ty]), "pick": func_type(ty, [ty_int, ty, ty, ty]),
             "mutate": func_type(D, [ty])}
-
-
-def leaves(tag: str, prefix: str = "") -> list[tuple[str, object]]:
-    """(access path, scalar type) of each scalar make_T sets and check_T sums; of a
-    union, those of its largest member (the first of equal size)."""
-    ty = TYPE_OF[tag]
-    members = ty.members
-    if ty.kind is Kind.UNION and members:
-        members = [max(members, key=lambda m: strip_typedefs(m.type).size)]
-    out = []
-    for m in members:
-        t = strip_typedefs(m.type)
-        paths = [(prefix + m.name, t)] if t.kind is not Kind.ARRAY else \
-            [(f"{prefix}{m.name}[{i}]", strip_typedefs(t.base)) for i in range(t.length)]
-        for path, leaf in paths:
-            out += leaves(leaf.name, path + ".") if is_record(leaf) else [(path, leaf)]
-    return out
 
 
 def value(k: int, ty) -> str:
@@ -220,7 +165,7 @@ double mutate_{tag}({T} v);
 def c_definitions(tag: str, kind: str, spec: str, attr: str) -> str:
     """make_T sets each scalar from a seed, check_T sums them with weights; the others
     mix them with registers used up before, several records, and `...`."""
-    T, paths = f"{kind} {tag}", leaves(tag)
+    T, paths = f"{kind} {tag}", leaves(TYPE_OF, tag)
     sets = " ".join(f"v.{p} = {value(k, t)};" for k, (p, t) in enumerate(paths))
     terms = " + ".join(f"(double)v.{p} * {k + 1}" for k, (p, _) in enumerate(paths)) or "0"
     first = f"v.{paths[0][0]} += 100;" if paths else ""
@@ -266,7 +211,7 @@ double mutate_{tag}({T} v) {{ {first} return check_{tag}(v); }}
 
 def record_expressions(tag: str) -> list[str]:
     """The calls made for one type; each is a double but make_T(5), the record."""
-    T, paths = f"{KINDS[tag]} {tag}", leaves(tag)
+    T, paths = f"{KINDS[tag]} {tag}", leaves(TYPE_OF, tag)
     m = [f"make_{tag}({i})" for i in range(8)]
     ls, ds = "1, 2, 3, 4, 5, 6, 7, 8", "1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5"
     cases = [f"check_{tag}({m[3]})",
@@ -444,60 +389,20 @@ def record_size(tag: str, source: str) -> int:
     return TYPE_OF[tag].size if source == f"make_{tag}(5)" else 0
 
 
-def main(cases: list[str]) -> str:
-    """A C main running each case, which leaves its value in `r`, and printing it."""
-    return "int main(void) {\n" + "".join(
-        f"    {{ _Alignas(16) unsigned char r[256] = {{0}}; {case} }}\n"
-        for case in cases) + "    return 0;\n}\n"
-
-
-def tools_missing() -> str:
-    missing = [t for t in (CC, OBJCOPY, QEMU) if shutil.which(t) is None]
-    return f"{', '.join(missing)} not installed" if missing else ""
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """{(tag, source): (our printed value or an error, gcc's)}: one qemu run each of a
-    main calling our objects and of a main where gcc compiled the same expressions."""
-    if tools_missing():
-        pytest.skip(f"RISC-V execution tests need {tools_missing()}")
-    work = tmp_path_factory.mktemp("lp64d")
+    """{(tag, source): (our printed value or an error, gcc's)} (cabi.compare_with_gcc)."""
+    if tools_missing(TOOLS):
+        pytest.skip(f"RISC-V execution tests need {tools_missing(TOOLS)}")
+
+    def result_of(tag: str, source: str) -> tuple[str, str]:
+        size = record_size(tag, source)
+        return (f"{KINDS[tag]} {tag}" if size else ""), show_args(tag, size)
     scalar_decls, scalar_defs = scalar_c()
     header = PRELUDE + "".join(c_declarations(*t) for t in TYPES) + scalar_decls
-    (work / "callees.c").write_text(header + "".join(c_definitions(*t) for t in TYPES)
-                                    + scalar_defs)
-    subprocess.run([CC, "-O1", "-w", "-c", "-o", work / "callees.o", work / "callees.c"],
-                   check=True)
-    objects, errors, ours, theirs = [], {}, [], []
-    for i, (tag, source) in enumerate(CASES):
-        size = record_size(tag, source)
-        try:
-            program = analyze(source, PROVIDER)
-            assert size or program.result_type.kind is Kind.DOUBLE, program.result_type
-            obj = work / f"expr{i}.o"
-            obj.write_bytes(compile_module(gen_module(program, TRIPLE), TRIPLE))
-            subprocess.run([OBJCOPY, f"--redefine-sym={ENTRY}=expr_{i}", obj], check=True)
-        except Exception as e:   # reported by that case's test
-            errors[i] = f"{type(e).__name__}: {e}"
-            continue
-        objects.append(obj)
-        ours.append(f"void expr_{i}(void *, void *); expr_{i}(0, r); "
-                    f"show(r, {show_args(tag, size)});")
-        result = f"{KINDS[tag]} {tag}" if size else "double"
-        theirs.append(f"{result} x = ({{ {source}; }}); memcpy(r, &x, sizeof x); "
-                      f"show(r, {show_args(tag, size)});")
-    outputs = []
-    for name, cases, objs in (("ours", ours, objects), ("gcc", theirs, [])):
-        (work / f"{name}.c").write_text(header + main(cases))
-        exe = work / name
-        subprocess.run([CC, "-O1", "-w", "-static", "-o", exe, work / f"{name}.c", *objs,
-                        work / "callees.o"], check=True)
-        outputs.append(subprocess.run([QEMU, exe], check=True, capture_output=True,
-                                      text=True, timeout=300).stdout.splitlines())
-    lines = iter(zip(*outputs))
-    return {case: (errors[i], "") if i in errors else next(lines)
-            for i, case in enumerate(CASES)}
+    return compare_with_gcc(tmp_path_factory.mktemp("lp64d"), TRIPLE, TOOLS, header,
+                            "".join(c_definitions(*t) for t in TYPES) + scalar_defs, CASES,
+                            PROVIDER, result_of)
 
 
 @pytest.mark.parametrize("tag,source", CASES)
