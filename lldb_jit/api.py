@@ -19,7 +19,7 @@ from .debuginfo import FrameProvider, TypeConverter
 from .errors import JitError
 from .frontend import analyze
 from .frontend.ctype import type_name
-from .report import describe
+from .report import describe, value_from_bytes
 from .session import Options, Outcome, session_for
 from .stophandling import evaluation
 
@@ -64,14 +64,10 @@ def constant_outcome(target: lldb.SBTarget, text: str) -> Outcome:
     check_constant(program)
     data = evaluate_constant(program, target.GetTriple())
     sbtype, exact = types.to_sbtype(program.result_type)
-    sbdata = lldb.SBData()
-    order = lldb.eByteOrderBig if target.GetByteOrder() == lldb.eByteOrderBig \
-        else lldb.eByteOrderLittle
-    sbdata.SetData(lldb.SBError(), data, order, target.GetAddressByteSize())
     # Not made one of LLDB's `$N`: without a process, `Persist()` would keep a reference
     # to memory that `expression $N` then reads as garbage. So it prints unnamed:
     # `(unsigned long) 32`.
-    value = target.CreateValueFromData(UNNAMED, sbdata, sbtype)
+    value = value_from_bytes(target, UNNAMED, data, sbtype)
     spelling = None if exact else type_name(program.result_type)
     return Outcome(describe(value, spelling), {}, [], value, spelling)
 

@@ -7,6 +7,7 @@ runs at native speed), straight-line code runs once and is emitted as it is (O0:
 passes and LLVM's fast instruction selection, a third of O2's time)."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Callable
 
@@ -141,7 +142,6 @@ CACHE_FORMAT = 1               # change with the passes or target options: old o
 def cache_dir() -> str:
     """Where lldb-jit keeps what it may reuse across sessions: $LLDB_JIT_CACHE, or
     lldb-jit in the user's cache directory."""
-    import os
     return os.environ.get("LLDB_JIT_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
         "lldb-jit")
@@ -149,7 +149,6 @@ def cache_dir() -> str:
 
 def _object_path(triple: str, opt: int, text: str) -> str:
     import hashlib
-    import os
     import llvmlite
     home = cache_dir()
     try:
@@ -172,7 +171,6 @@ def _cached_object(triple: str, opt: int, text: str) -> bytes | None:
 
 
 def _keep_object(triple: str, opt: int, text: str, obj: bytes) -> None:
-    import os
     path = _object_path(triple, opt, text)
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -186,7 +184,6 @@ def _keep_object(triple: str, opt: int, text: str, obj: bytes) -> None:
 
 def _prune(root: str) -> None:
     """Now and then (one write in 64), the oldest objects beyond the limit go."""
-    import os
     import random
     if random.randrange(64):
         return

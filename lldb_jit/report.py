@@ -36,6 +36,17 @@ def persistent_result(target: lldb.SBTarget, address: int,
     return kept
 
 
+def value_from_bytes(target: lldb.SBTarget, name: str, data: bytes,
+                     sbtype: lldb.SBType) -> lldb.SBValue:
+    """An SBValue of `sbtype` holding `data`, in the target's byte order (LLDB copies
+    the bytes into the value)."""
+    order = lldb.eByteOrderBig if target.GetByteOrder() == lldb.eByteOrderBig \
+        else lldb.eByteOrderLittle
+    sbdata = lldb.SBData()
+    sbdata.SetData(lldb.SBError(), data, order, target.GetAddressByteSize())
+    return target.CreateValueFromData(name, sbdata, sbtype)
+
+
 def describe(value: lldb.SBValue, spelling: str | None = None,
              language: int = lldb.eLanguageTypeUnknown) -> str:
     """`(TYPE) $N = VALUE`, exactly as `expression` prints it; with `spelling`, TYPE is

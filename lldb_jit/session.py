@@ -29,7 +29,7 @@ from .irgen import ENTRY, gen_module, resolver_module
 from .link import link
 from .memory import PAGE, Heap, Readable, Scope, SyscallPages, align_up, load
 from .report import (describe, describe_defined, describe_with_types, has_defined_record,
-                     persistent_result)
+                     persistent_result, value_from_bytes)
 from .targets import MAILBOX_SIZE, for_triple, trampoline_bytes
 
 CODE_CACHE_SIZE = 64
@@ -639,11 +639,7 @@ class Session:
     def _leaf(self, ty: CType, data: bytes) -> str:
         """A part of a value of a jit-eval-defined type that has a debug-info type, as
         LLDB formats it (without the `(TYPE) name = ` it would put first)."""
-        sbtype, _ = self.types.to_sbtype(ty)
-        sbdata = lldb.SBData()
-        sbdata.SetData(lldb.SBError(), data, self.process.GetByteOrder(),
-                       self.target.GetAddressByteSize())
-        value = self.target.CreateValueFromData("part", sbdata, sbtype)
+        value = value_from_bytes(self.target, "part", data, self.types.to_sbtype(ty)[0])
         text = describe(value, "T", lldb.eLanguageTypeC)
         return text[len("(T) part = "):] if text.startswith("(T) part = ") else text
 
