@@ -144,20 +144,19 @@ class ProcessMemory:
 
 class Readable:
     """Debuggee memory as its own code could load it, for the interpreter
-    (lldb_jit/interpret.py): bytes of pages mapped readable, read through LLDB's memory
-    cache; anything else raises Bail (the debugger could read a PROT_NONE guard page,
-    the code would fault). Nothing writes memory while one interpretation runs, so what
-    it read once it keeps. What is readable is asked of the stub once per region and
-    kept in `regions` while the memory map stays as it was."""
-
-    def __init__(self, process, regions: list[tuple[int, int, bool]]):
-        import lldb
-        self._lldb = lldb
-        self.process = process
-        self.regions = regions
-        self.lines: dict[int, bytes] = {}     # this interpretation's reads
+    (lldb_jit/interpret.py): bytes of pages mapped readable, read through `memory`
+    (LLDB's memory cache); anything else raises Bail (the debugger could read a
+    PROT_NONE guard page, the code would fault). Nothing writes memory while one
+    interpretation runs, so what it read once it keeps. What is readable is asked of
+    the stub once per region and kept in `regions` while the memory map stays as it
+    was."""
 
     LINE = 256      # bytes read at once (a page holds whole lines: one region each)
+
+    def __init__(self, memory: ProcessMemory, regions: list[tuple[int, int, bool]]):
+        self.memory = memory
+        self.regions = regions
+        self.lines: dict[int, bytes] = {}     # this interpretation's reads
 
     def read(self, address: int, size: int) -> bytes:
         first, end = address - address % self.LINE, address + size
@@ -170,20 +169,20 @@ class Readable:
         if data is None:
             if not self._region(line)[2]:
                 raise Bail(f"{line:#x} is not readable")
-            error = self._lldb.SBError()
-            data = self.process.ReadMemory(line, self.LINE, error)
-            if error.Fail() or data is None or len(data) != self.LINE:
-                raise Bail(f"cannot read memory at {line:#x}")
-            self.lines[line] = data = bytes(data)
+            try:
+                data = self.lines[line] = self.memory.read(line, self.LINE)
+            except ExecError as e:
+                raise Bail(str(e)) from None
         return data
 
     def _region(self, address: int) -> tuple[int, int, bool]:
+        import lldb
         from .interpret import Bail
         for region in self.regions:
             if region[0] <= address < region[1]:
                 return region
-        info = self._lldb.SBMemoryRegionInfo()
-        error = self.process.GetMemoryRegionInfo(address, info)
+        info = lldb.SBMemoryRegionInfo()
+        error = self.memory.process.GetMemoryRegionInfo(address, info)
         if error.Fail() or not info.GetRegionBase() <= address < info.GetRegionEnd():
             raise Bail("the stub does not describe memory regions", again=False)
         region = (info.GetRegionBase(), info.GetRegionEnd(),

@@ -356,7 +356,7 @@ class Session:
             facts["regions"] = (self.pages.calls, regions)
         try:
             return code.plan.run(code.externals, block, result, size,
-                                 Readable(self.process, regions))
+                                 Readable(self.pages, regions))
         except Bail as e:
             code.plan.usable = e.again
             return None
