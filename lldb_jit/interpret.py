@@ -517,7 +517,7 @@ def _int_op(name: str, width: int, a, b):
     top = 1 << (width - 1)
 
     def s(v):
-        return v - (1 << width) if v & top else v
+        return _signed(v, width)
 
     if name == "add":
         return lambda env: (a(env) + b(env)) & mask
@@ -633,10 +633,9 @@ def _saturate(value: float, width: int, signed: bool) -> int:
 
 def _icmp(op: str, ty: ir.Type, a, b):
     width = ty.width if isinstance(ty, ir.IntType) else 64
-    top = 1 << (width - 1)
 
     def s(v):
-        return v - (1 << width) if v & top else v
+        return _signed(v, width)
 
     table = {
         "==": lambda x, y: x == y, "!=": lambda x, y: x != y,
