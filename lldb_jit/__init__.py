@@ -31,7 +31,19 @@ def __lldb_init_module(debugger, internal_dict):
         debugger.HandleCommand(add)   # LLDB 16 has no -C: Tab then completes nothing
     debugger.HandleCommand(
         "command script add -o -c lldb_jit.command.JitCompleteCommand jit-complete")
+    _load_data_formatters(debugger)
     _warm_up_in_background()
+
+
+def _load_data_formatters(debugger) -> None:
+    """LLDB loads its C++ and Objective-C data formatters (about 15 ms, compiling their
+    regular expressions) the first time it formats or updates any value, a C one too:
+    loading the plugin does it, rather than the first evaluation. (In the foreground:
+    a thread could still be inside LLDB when a debugger that exits at once tears it
+    down.)"""
+    import lldb
+    for language in (lldb.eLanguageTypeC_plus_plus, lldb.eLanguageTypeObjC):
+        debugger.GetCategory(language)
 
 
 def _succeeds(debugger, command: str) -> bool:

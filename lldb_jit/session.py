@@ -712,7 +712,7 @@ def _memory_address(value: lldb.SBValue) -> int | None:
 
 
 def _has_string_literal(source: str) -> bool:
-    return any(tok.kind is TK.STR for tok in tokenize(source))
+    return '"' in source and any(tok.kind is TK.STR for tok in tokenize(source))
 
 
 def _too_deep_is_an_error(source: str, stage, *args, **kwargs):

@@ -43,6 +43,7 @@ PUNCTUATORS = sorted("""
     <<= >>= ... -> ++ -- << >> <= >= == != && || += -= *= /= %= &= |= ^= ::
     [ ] ( ) { } . & * + - ~ ! / % < > ^ | ? : ; = , #
 """.split(), key=len, reverse=True)
+_PUNCT = re.compile("|".join(map(re.escape, PUNCTUATORS)))
 
 _FILE_SCOPE = re.compile(r"('[^'\\\n]+')\s*::")
 _IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
@@ -116,9 +117,9 @@ def _next_token(src: str, pos: int) -> Token:
         text = m.group()
         kind = TK.KEYWORD if text in KEYWORDS else TK.IDENT
         return Token(kind, pos, len(text), text)
-    for p in PUNCTUATORS:
-        if src.startswith(p, pos):
-            return Token(TK.PUNCT, pos, len(p), p)
+    m = _PUNCT.match(src, pos)
+    if m:
+        return Token(TK.PUNCT, pos, m.end() - pos, m.group())
     raise CompileError(pos, 1, f"invalid character '{c}' in expression")
 
 

@@ -107,17 +107,19 @@ def test_without_g3_nothing_changes(plain_exe):
 
 @pytest.mark.parametrize("which", ["macros_exe", "plain_exe"])
 def test_the_lookup_per_evaluation_is_cheap(request, which):
-    """Finding the macro table of the stop, after the first time: a few SB calls, a
-    stat and dictionary look-ups, with or without -g3."""
+    """Finding the macro table of the stop, after the first time, reads no file: the
+    reader (or that the file has no macros) is kept, with or without -g3. (Counted,
+    not timed: speed is the benchmark's.)"""
     exe = request.getfixturevalue(which)
-    script = ("script import time, lldb_jit.debuginfo as d; d.frame_macros(lldb.frame); "
-              "t = time.perf_counter(); n = [len(d.frame_macros(lldb.frame)) "
-              "for _ in range(200)][0]; "
-              "print('lookup', n, (time.perf_counter() - t) / 200 * 1e6)")
+    script = ("script import builtins, lldb_jit.debuginfo as d, lldb_jit.dwarfmacros as m; "
+              "d.frame_macros(lldb.frame); opened = []; real = builtins.open; "
+              "builtins.open = lambda *a, **k: opened.append(a[0]) or real(*a, **k); "
+              "n = [len(d.frame_macros(lldb.frame)) for _ in range(50)][0]; "
+              "builtins.open = real; print('lookup', n, len(opened))")
     (_, out), = batch(exe, [script], stop_at="break here first")
-    count, micros = re.search(r"lookup (\d+) ([\d.]+)", out).groups()
+    count, opened = re.search(r"lookup (\d+) (\d+)", out).groups()
     assert (int(count) > 500) == (which == "macros_exe")   # built-ins, headers, ours
-    assert float(micros) < 200, f"{micros} µs per look-up"
+    assert int(opened) == 0
 
 
 def test_where_gdb_fails_jit_eval_answers(macros_exe):
