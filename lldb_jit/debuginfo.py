@@ -284,7 +284,8 @@ class FrameProvider:
 
     def __init__(self, target: lldb.SBTarget, frame: lldb.SBFrame | None,
                  converter: TypeConverter, persistent: dict,
-                 tls: ThreadLocalStorage | None = None, definitions: dict | None = None):
+                 tls: ThreadLocalStorage | None = None, definitions: dict | None = None,
+                 macros: Mapping[str, Macro] | None = None):
         self.target = target
         self.frame = frame if frame is not None and frame.IsValid() else None
         self.module = self.frame.GetModule() if self.frame else None
@@ -303,7 +304,7 @@ class FrameProvider:
         self.definitions = definitions or {}
         self.thread_locals: dict[str, ThreadLocal] = {}   # THREAD_LOCAL symbols by name
         self._libraries_loaded = False
-        self._macros: Mapping[str, Macro] | None = None
+        self._macros = macros     # the frame's, when the caller knows them already
 
     # -- identifiers ------------------------------------------------------------------
     def lookup_identifier(self, name: str) -> Symbol | None:

@@ -230,9 +230,14 @@ class Session:
     def complete(self, frame: lldb.SBFrame, text: str) -> Completion:
         """The words that may end `text`, the expression typed so far, in `frame`
         (lldb_jit/completion.py); nothing runs in the debuggee."""
+        return complete(text, self._provider(frame, self._facts_for(frame)))
+
+    def _provider(self, frame: lldb.SBFrame, facts: dict) -> FrameProvider:
+        """A type provider for `frame`, with the macros of this stop (found once)."""
         provider = FrameProvider(self.target, frame, self.types, self.persistent, self.tls,
-                                 self.definitions)
-        return complete(text, provider)
+                                 self.definitions, facts.get("macros"))
+        facts["macros"] = provider.macros()
+        return provider
 
     def _abandon(self, thread: lldb.SBThread) -> Outcome:
         entry = self._suspended.pop(thread.GetThreadID(), None)
@@ -260,13 +265,11 @@ class Session:
             self._carry_over()
         dumps: list[tuple[str, str]] = []
         if options.top_level:
-            provider = FrameProvider(self.target, frame, self.types, self.persistent,
-                                     self.tls, self.definitions)
+            provider = self._provider(frame, facts)
             return self._define(frame, source, options, facts, provider, clock)
         parsed = self._analyzed_before(source, frame, facts) if options.cache else None
         if parsed is None:
-            provider = FrameProvider(self.target, frame, self.types, self.persistent,
-                                     self.tls, self.definitions)
+            provider = self._provider(frame, facts)
             program = _too_deep_is_an_error(source, analyze, source, provider)
             parsed = _Parsed(program, provider, _cache_key(source, program, provider),
                              self._definitions_version)
