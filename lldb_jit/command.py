@@ -141,10 +141,24 @@ _PARSER = _parser()
 
 
 def parse_options(text: str) -> tuple[Options, dict]:
-    """The Options of the evaluation and the command's own: time (bool), format."""
-    from .session import Options
-    if not text.strip():      # the usual case: argparse would cost 0.1 ms an evaluation
+    """The Options of the evaluation and the command's own: time (bool), format.
+    Neither is changed by its users: the same text gives the same objects."""
+    if not text.strip():      # the usual case: argparse costs 0.07 ms a parse
+        from .session import Options
         return Options(), {"time": False, "types": False, "format": lldb.eFormatDefault}
+    parsed = _parsed_options.get(text)
+    if parsed is None:
+        if len(_parsed_options) >= 64:
+            _parsed_options.clear()
+        parsed = _parsed_options[text] = _parse_options(text)
+    return parsed
+
+
+_parsed_options: dict[str, tuple] = {}    # option texts (and --set-default's) seen
+
+
+def _parse_options(text: str) -> tuple[Options, dict]:
+    from .session import Options
     try:
         args = _PARSER.parse_args(shlex.split(text))
     except (ValueError, argparse.ArgumentError, JitError) as e:
