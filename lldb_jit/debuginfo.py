@@ -69,6 +69,11 @@ class TypeConverter:
         self.target = target
         self._cache: dict[tuple, CType] = {}
         self._enumerators: dict[tuple, dict] = {}
+        self._found: dict[tuple, lldb.SBType | None] = {}   # find_type's answers
+
+    def forget_lookups(self) -> None:
+        """Modules were loaded or unloaded: a name may now find another type, or one."""
+        self._found.clear()
 
     def convert(self, t: lldb.SBType) -> CType:
         key = (t.GetTypeClass(), t.GetName(), t.GetByteSize())
@@ -191,6 +196,13 @@ class TypeConverter:
         `complete`, only a struct or union that has a definition."""
         if not name:
             return None
+        key = (name, cls, complete, module.GetFileSpec().fullpath if module else None)
+        if key not in self._found:
+            self._found[key] = self._find_type(name, cls, module, complete)
+        return self._found[key]
+
+    def _find_type(self, name: str, cls: int, module: lldb.SBModule | None,
+                   complete: bool) -> lldb.SBType | None:
         for scope in ([module] if module else []) + [self.target]:
             for t in scope.FindTypes(name):
                 if t.GetTypeClass() == cls and (not complete or t.GetNumberOfFields()

@@ -179,6 +179,7 @@ class Session:
         self._stop: tuple | None = None     # the stop that _stop_facts describe
         self._stop_facts: dict = {}
         self._modules = _ModuleWatch(target)
+        self._types_generation: int | None = None   # the modules types were looked up in
         # expressions analyzed at earlier stops, by (source, where), while no module
         # changes (see _analyzed)
         self._analyzed: OrderedDict[tuple, tuple[int, _Parsed]] = OrderedDict()
@@ -210,6 +211,10 @@ class Session:
                 frame.GetPC(), frame.GetCFA(), self.target.GetNumModules())
         if stop != self._stop:
             self._stop_facts = {"locals": {}, "parsed": {}}
+            generation = self._modules.generation
+            if generation is None or generation != self._types_generation:
+                self.types.forget_lookups()
+                self._types_generation = generation
         self._stop = stop
         return self._stop_facts
 
