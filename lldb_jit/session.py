@@ -211,10 +211,10 @@ class Session:
                 frame.GetPC(), frame.GetCFA(), self.target.GetNumModules())
         if stop != self._stop:
             self._stop_facts = {"locals": {}, "parsed": {}}
-            generation = self._modules.generation
-            if generation is None or generation != self._types_generation:
-                self.types.forget_lookups()
-                self._types_generation = generation
+        generation = self._modules.generation     # (an evaluation may load a library)
+        if generation is None or generation != self._types_generation:
+            self.types.forget_lookups()
+            self._types_generation = generation
         self._stop = stop
         return self._stop_facts
 

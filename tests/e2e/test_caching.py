@@ -68,6 +68,21 @@ def test_library_loaded_by_an_evaluation_at_the_same_stop(stops_exe):
     assert got[3] == got[5] == ("int", "1235")
 
 
+def test_type_of_a_library_loaded_at_the_same_stop(stops_exe):
+    """A type name not found before the library that defines it was loaded (by an
+    evaluation, at the same stop) is found after."""
+    commands = ["jit-eval sizeof(extra_count_t)",
+                'jit-eval (long)dlopen("./libstops_extra.so", 2) != 0',
+                "jit-eval sizeof(extra_count_t)", "jit-eval (extra_count_t)70000"]
+    blocks = batch(stops_exe, commands)
+    assert "unknown type name 'extra_count_t'" in blocks[0][1] or \
+        "undeclared identifier 'extra_count_t'" in blocks[0][1], blocks[0][1]
+    got = results(blocks)
+    assert got[1] == ("int", "1")
+    assert got[2] == ("unsigned long", "2")
+    assert got[3] == ("extra_count_t", "4464")      # 70000 mod 2^16
+
+
 def test_dollar_names_made_and_changed_in_between(stops_exe):
     commands = ["expression int $v = 5", "jit-eval $v + 1", "expression $v = 7",
                 "jit-eval $v + 1",

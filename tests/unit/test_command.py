@@ -51,3 +51,15 @@ def test_no_options_are_the_parsers_defaults():
     """The shortcut for an option-less command gives what argparse gives."""
     from lldb_jit.command import parse_options
     assert parse_options("") == parse_options("-t 1 -u true -i true")
+
+
+def test_an_option_text_is_parsed_once_and_a_bad_one_every_time():
+    """The same options (and --set-default's, on every evaluation) are parsed once;
+    a text that is wrong stays an error each time it is given."""
+    first = parse_options("-t 3 --time")
+    again = parse_options("-t 3 --time")
+    assert again is first and first[0].timeout == 3
+    assert parse_options("-t 4 --time")[0].timeout == 4
+    for _ in range(2):
+        with pytest.raises(JitError):
+            parse_options("-t -1")
