@@ -43,13 +43,16 @@ PUNCTUATORS = sorted("""
     <<= >>= ... -> ++ -- << >> <= >= == != && || += -= *= /= %= &= |= ^= ::
     [ ] ( ) { } . & * + - ~ ! / % < > ^ | ? : ; = , #
 """.split(), key=len, reverse=True)
-_PUNCT = re.compile("|".join(map(re.escape, PUNCTUATORS)))
 
 _FILE_SCOPE = re.compile(r"('[^'\\\n]+')\s*::")
 _IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _SPACE = re.compile(r"(?:\s+|//[^\n]*|/\*.*?\*/)+", re.S)
 # A preprocessing number (C11 6.4.8), checked afterwards by _convert_number.
 _PPNUM = re.compile(r"\.?[0-9](?:[eEpP][+-]|[0-9A-Za-z_.])*")
+# A number, an identifier or a punctuator, told apart by their first characters; the
+# rest (literals in quotes, anything invalid) _next_token looks at itself.
+_TOKEN = re.compile(f"(?P<number>{_PPNUM.pattern})|(?P<ident>{_IDENT.pattern})|"
+                    f"(?P<punct>{'|'.join(map(re.escape, PUNCTUATORS))})")
 _INT = re.compile(r"(0[xX][0-9A-Fa-f]+|0[bB][01]+|[0-9]+)([uUlL]*)")
 _DEC_FLOAT = re.compile(r"(?:[0-9]*\.[0-9]+|[0-9]+\.?)(?:[eE][+-]?[0-9]+)?")
 _HEX_FLOAT = re.compile(r"0[xX](?:[0-9A-Fa-f]*\.[0-9A-Fa-f]+|[0-9A-Fa-f]+\.?)[pP][+-]?[0-9]+")
@@ -95,16 +98,16 @@ def tokenize(src: str) -> list[Token]:
         pos = tok.offset + tok.length
 
 
-def _is_digit(ch: str) -> bool:
-    """ASCII only: str.isdigit() also takes '₈' and other Unicode digits."""
-    return len(ch) == 1 and "0" <= ch <= "9"
-
-
 def _next_token(src: str, pos: int) -> Token:
+    m = _TOKEN.match(src, pos)
+    if m:
+        text, kind = m.group(), m.lastgroup
+        if kind == "number":
+            return _number(text, pos)
+        if kind == "ident":
+            return Token(TK.KEYWORD if text in KEYWORDS else TK.IDENT, pos, len(text), text)
+        return Token(TK.PUNCT, pos, len(text), text)
     c = src[pos]
-    if _is_digit(c) or (c == "." and _is_digit(src[pos + 1:pos + 2])):
-        text = _PPNUM.match(src, pos).group()
-        return _number(text, pos)
     if c == '"':
         return _string_literal(src, pos)
     if c == "'":
@@ -112,14 +115,6 @@ def _next_token(src: str, pos: int) -> Token:
         if m:     # gdb's `'file.c'::name`: the quoted file is a scope name
             return Token(TK.IDENT, pos, m.end(1) - pos, m.group(1))
         return _char_literal(src, pos)
-    m = _IDENT.match(src, pos)
-    if m:
-        text = m.group()
-        kind = TK.KEYWORD if text in KEYWORDS else TK.IDENT
-        return Token(kind, pos, len(text), text)
-    m = _PUNCT.match(src, pos)
-    if m:
-        return Token(TK.PUNCT, pos, m.end() - pos, m.group())
     raise CompileError(pos, 1, f"invalid character '{c}' in expression")
 
 
