@@ -82,6 +82,7 @@ class Plan:
                     raise Unsupported("thread-local")
         self.func = functions[0]
         self._slots: dict[int, int] = {}
+        self._checked: dict[int, ir.Type] = {}    # the types _check_type accepted, by id
         for arg in self.func.args:
             self._slot(arg)
         self.promoted = _promotable(self.func)
@@ -129,15 +130,19 @@ class Plan:
 
     def _prepare(self, block: ir.Block, out: "_Block") -> None:
         for inst in block.instructions:
-            if isinstance(inst, ir.PhiInstr):
-                out.phis.append((self._slot(inst), {id(self.blocks[id(b)]): self._getter(v)
-                                                    for v, b in inst.incomings}))
-            elif isinstance(inst, ir.Terminator):
+            prepare = _PREPARE.get(type(inst)) or _preparation(type(inst))
+            if prepare is Plan._phi:
+                out.phis.append(self._phi(inst))
+            elif prepare is Plan._terminator:
                 out.terminator = self._terminator(inst)
             else:
-                op = self._operation(inst)
+                op = self._operation(inst, prepare)
                 if op is not None:
                     out.ops.append(op)
+
+    def _phi(self, inst: ir.PhiInstr):
+        return self._slot(inst), {id(self.blocks[id(b)]): self._getter(v)
+                                  for v, b in inst.incomings}
 
     def _terminator(self, inst):
         blocks = self.blocks
@@ -161,79 +166,90 @@ class Plan:
             return unreachable
         raise Unsupported(inst.opname)
 
-    def _operation(self, inst):
-        """A closure computing `inst` into its slot, or None for a no-op."""
-        name = inst.opname
+    def _operation(self, inst, prepare):
+        """A closure computing `inst` into its slot, or None for a no-op: `prepare` makes
+        it from the instruction, its slot and its operands' getters."""
         slot = self._slot(inst)
-        for ty in [inst.type] + [o.type for o in inst.operands
-                                 if not isinstance(o, (ir.Function, ir.InlineAsm))]:
-            _check_type(ty)
-        ops = [self._getter(o) for o in inst.operands] \
-            if not isinstance(inst, ir.CallInstr) else []
+        checked = self._checked
+        if id(inst.type) not in checked:
+            self._check(inst.type)
+        for o in inst.operands:
+            if id(o.type) not in checked and not isinstance(o, (ir.Function, ir.InlineAsm)):
+                self._check(o.type)
+        ops = [self._getter(o) for o in inst.operands] if prepare is not Plan._call else []
+        return prepare(self, inst, slot, ops)
+
+    def _check(self, ty: ir.Type) -> None:
+        _check_type(ty)
+        self._checked[id(ty)] = ty      # kept: the id stays this type's
+
+    def _alloca(self, inst: ir.AllocaInstr, slot: int, ops: list):
         if id(inst) in self.promoted:      # a local only loaded and stored: a slot
             zero = _zero(inst.allocated_type)
 
             def local(env):
                 env[slot] = zero
             return local
-        if isinstance(inst, ir.LoadInstr) and id(inst.operands[0]) in self.promoted:
+        size, align = _size(inst.allocated_type), _align(inst.allocated_type)
+        count = ops[0] if ops else (lambda env: 1)
+
+        def alloca(env):
+            env[slot] = env[MEMORY].own(size * count(env), align)
+        return alloca
+
+    def _load(self, inst: ir.LoadInstr | ir.LoadAtomicInstr, slot: int, ops: list):
+        if id(inst.operands[0]) in self.promoted:
             home = self._slot(inst.operands[0])
 
             def load_local(env):
                 env[slot] = env[home]
             return load_local
-        if isinstance(inst, ir.StoreInstr) and id(inst.operands[1]) in self.promoted:
+        if getattr(inst, "volatile", False):
+            raise Unsupported("volatile load")   # left to the machine's own load
+        decode, size = self._codec(inst.type)
+        address = ops[0]
+
+        def load(env):
+            env[slot] = decode(env[MEMORY].read(address(env), size))
+        return load
+
+    def _store(self, inst: ir.StoreInstr | ir.StoreAtomicInstr, slot: int, ops: list):
+        if id(inst.operands[1]) in self.promoted:
             home, value = self._slot(inst.operands[1]), ops[0]
 
             def store_local(env):
                 env[home] = value(env)
             return store_local
-        if isinstance(inst, ir.AllocaInstr):
-            size, align = _size(inst.allocated_type), _align(inst.allocated_type)
-            count = ops[0] if ops else (lambda env: 1)
+        if getattr(inst, "volatile", False):
+            raise Unsupported("volatile store")
+        encode = self._encoder(inst.operands[0].type)
+        value, address = ops
+        if isinstance(inst.operands[0].type, ir.PointerType):
+            def store_pointer(env):
+                v, at = value(env), address(env)
+                if v >= OWN_BASE > at:
+                    raise Bail("the address of the expression's own object escapes",
+                               again=False)
+                env[MEMORY].write(at, encode(v))
+            return store_pointer
 
-            def alloca(env):
-                env[slot] = env[MEMORY].own(size * count(env), align)
-            return alloca
-        if isinstance(inst, (ir.LoadInstr, ir.LoadAtomicInstr)):
-            if getattr(inst, "volatile", False):
-                raise Unsupported("volatile load")   # left to the machine's own load
-            decode, size = self._codec(inst.type)
-            address = ops[0]
+        def store(env):
+            env[MEMORY].write(address(env), encode(value(env)))
+        return store
 
-            def load(env):
-                env[slot] = decode(env[MEMORY].read(address(env), size))
-            return load
-        if isinstance(inst, (ir.StoreInstr, ir.StoreAtomicInstr)):
-            if getattr(inst, "volatile", False):
-                raise Unsupported("volatile store")
-            encode = self._encoder(inst.operands[0].type)
-            value, address = ops
-            if isinstance(inst.operands[0].type, ir.PointerType):
-                def store_pointer(env):
-                    v, at = value(env), address(env)
-                    if v >= OWN_BASE > at:
-                        raise Bail("the address of the expression's own object escapes",
-                                   again=False)
-                    env[MEMORY].write(at, encode(v))
-                return store_pointer
+    def _select(self, inst: ir.SelectInstr, slot: int, ops: list):
+        cond, yes, no = ops
+        return _set(slot, lambda env: yes(env) if cond(env) else no(env))
 
-            def store(env):
-                env[MEMORY].write(address(env), encode(value(env)))
-            return store
-        if isinstance(inst, ir.GEPInstr):
-            return self._gep(inst, slot, ops)
-        if isinstance(inst, ir.CallInstr):
-            return self._call(inst, slot)
-        if isinstance(inst, ir.SelectInstr):
-            cond, yes, no = ops
-            return _set(slot, lambda env: yes(env) if cond(env) else no(env))
-        if isinstance(inst, ir.ICMPInstr):
-            return _set(slot, _icmp(inst.op, inst.operands[0].type, *ops))
-        if isinstance(inst, ir.FCMPInstr):
-            return _set(slot, _fcmp(inst.op, *ops))
-        if isinstance(inst, ir.CastInstr):
-            return _set(slot, self._cast(name, inst.operands[0].type, inst.type, ops[0]))
+    def _icmp(self, inst: ir.ICMPInstr, slot: int, ops: list):
+        return _set(slot, _icmp(inst.op, inst.operands[0].type, *ops))
+
+    def _fcmp(self, inst: ir.FCMPInstr, slot: int, ops: list):
+        return _set(slot, _fcmp(inst.op, *ops))
+
+    def _arithmetic(self, inst: ir.Instruction, slot: int, ops: list):
+        """The instructions llvmlite makes of class Instruction itself, by opcode."""
+        name = inst.opname
         if name in _INT_OPS and isinstance(inst.type, ir.IntType):
             return _set(slot, _int_op(name, inst.type.width, *ops))
         if name in _FLOAT_OPS and isinstance(inst.type, (ir.FloatType, ir.DoubleType)):
@@ -268,7 +284,7 @@ class Plan:
             return address & MASK64
         return _set(slot, gep)
 
-    def _call(self, inst: ir.CallInstr, slot: int):
+    def _call(self, inst: ir.CallInstr, slot: int, ops: list):
         callee = inst.callee
         args = [self._getter(a) for a in inst.args]
         if isinstance(callee, ir.InlineAsm):
@@ -299,7 +315,11 @@ class Plan:
             return _set(slot, lambda env: _saturate(value(env), width, signed))
         raise Unsupported(f"a call of {name or 'a pointer'}")
 
-    def _cast(self, name: str, src: ir.Type, dst: ir.Type, value):
+    def _cast(self, inst: ir.CastInstr, slot: int, ops: list):
+        return _set(slot, self._conversion(inst.opname, inst.operands[0].type, inst.type,
+                                           ops[0]))
+
+    def _conversion(self, name: str, src: ir.Type, dst: ir.Type, value):
         if name == "trunc":
             mask = (1 << dst.width) - 1
             return lambda env: value(env) & mask
@@ -412,28 +432,59 @@ class Plan:
         return bytes(own.result)
 
 
+# How each class of instruction is prepared: the first entry whose classes it is a
+# subclass of, as isinstance would test (irgen's VolatileLoad is a LoadInstr)
+_PREPARATIONS = [
+    (ir.PhiInstr, Plan._phi),
+    (ir.Terminator, Plan._terminator),
+    (ir.AllocaInstr, Plan._alloca),
+    ((ir.LoadInstr, ir.LoadAtomicInstr), Plan._load),
+    ((ir.StoreInstr, ir.StoreAtomicInstr), Plan._store),
+    (ir.GEPInstr, Plan._gep),
+    (ir.CallInstr, Plan._call),
+    (ir.SelectInstr, Plan._select),
+    (ir.ICMPInstr, Plan._icmp),
+    (ir.FCMPInstr, Plan._fcmp),
+    (ir.CastInstr, Plan._cast),
+    (ir.Instruction, Plan._arithmetic),
+]
+_PREPARE: dict[type, Callable] = {}      # _PREPARATIONS' answer, by class
+
+
+def _preparation(cls: type) -> Callable:
+    for classes, prepare in _PREPARATIONS:
+        if issubclass(cls, classes):
+            _PREPARE[cls] = prepare
+            return prepare
+    raise Unsupported(cls.__name__)
+
+
 def _promotable(func: ir.Function) -> set[int]:
     """The allocas only ever loaded and stored whole, as one scalar type: each can
     live in a slot of the environment instead of memory (LLVM's mem2reg)."""
-    candidates = {id(i): i for b in func.blocks for i in b.instructions
-                  if isinstance(i, ir.AllocaInstr) and not i.operands
-                  and isinstance(i.allocated_type, _SCALARS)}
+    candidates: set[int] = set()
+    spoilt: set[int] = set()        # allocas used otherwise
     for block in func.blocks:
         for inst in block.instructions:
-            operands = list(inst.operands) if not isinstance(inst, ir.PhiInstr) \
-                else [v for v, _ in inst.incomings]
-            if isinstance(inst, ir.CallInstr):
-                operands = list(inst.args)
-            for i, op in enumerate(operands):
-                alloca = candidates.get(id(op))
-                if alloca is None:
-                    continue
-                whole = alloca.allocated_type == inst.type if isinstance(inst, ir.LoadInstr) \
-                    else i == 1 and alloca.allocated_type == inst.operands[0].type \
-                    if isinstance(inst, ir.StoreInstr) else False
-                if not whole or getattr(inst, "volatile", False):
-                    del candidates[id(op)]
-    return set(candidates)
+            if isinstance(inst, ir.LoadInstr):
+                address, whole, values = inst.operands[0], inst.type, ()
+            elif isinstance(inst, ir.StoreInstr):
+                (value, address), whole, values = inst.operands, inst.operands[0].type, \
+                    inst.operands[:1]
+            else:
+                address = None
+                values = [v for v, _ in inst.incomings] if isinstance(inst, ir.PhiInstr) \
+                    else inst.args if isinstance(inst, ir.CallInstr) else inst.operands
+                if isinstance(inst, ir.AllocaInstr) and not inst.operands \
+                        and isinstance(inst.allocated_type, _SCALARS):
+                    candidates.add(id(inst))
+            if isinstance(address, ir.AllocaInstr) and (
+                    address.allocated_type != whole or getattr(inst, "volatile", False)):
+                spoilt.add(id(address))
+            for value in values:
+                if isinstance(value, ir.AllocaInstr):
+                    spoilt.add(id(value))
+    return candidates - spoilt
 
 
 def _zero(ty: ir.Type):
