@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import operator
 import struct
 from typing import Callable, Protocol
 
@@ -82,6 +83,7 @@ class Plan:
                     raise Unsupported("thread-local")
         self.func = functions[0]
         self._slots: dict[int, int] = {}
+        self._getters: dict[int, Callable] = {}   # the getters of the slots' values
         self._checked: dict[int, ir.Type] = {}    # the types _check_type accepted, by id
         for arg in self.func.args:
             self._slot(arg)
@@ -96,12 +98,16 @@ class Plan:
     # --- preparation ---------------------------------------------------------------
 
     def _slot(self, value) -> int:
-        return self._slots.setdefault(id(value), len(self._slots))
+        slot = self._slots.get(id(value))
+        if slot is None:
+            slot = self._slots[id(value)] = len(self._slots)
+            self._getters[id(value)] = operator.itemgetter(slot)
+        return slot
 
     def _getter(self, value) -> Callable[[list], object]:
         if isinstance(value, (ir.Instruction, ir.Argument)):
-            slot = self._slot(value)
-            return lambda env: env[slot]
+            self._slot(value)
+            return self._getters[id(value)]
         if isinstance(value, (ir.GlobalVariable, ir.Function)):
             if value.name.startswith("llvm."):
                 raise Unsupported(f"intrinsic {value.name} as a value")
@@ -130,7 +136,7 @@ class Plan:
 
     def _prepare(self, block: ir.Block, out: "_Block") -> None:
         for inst in block.instructions:
-            prepare = _PREPARE.get(type(inst)) or _preparation(type(inst))
+            _, prepare = _PREPARE.get(type(inst)) or _preparation(type(inst))
             if prepare is Plan._phi:
                 out.phis.append(self._phi(inst))
             elif prepare is Plan._terminator:
@@ -176,7 +182,9 @@ class Plan:
         for o in inst.operands:
             if id(o.type) not in checked and not isinstance(o, (ir.Function, ir.InlineAsm)):
                 self._check(o.type)
-        ops = [self._getter(o) for o in inst.operands] if prepare is not Plan._call else []
+        getters = self._getters          # those of the values already slotted
+        ops = [getters.get(id(o)) or self._getter(o) for o in inst.operands] \
+            if prepare is not Plan._call else []
         return prepare(self, inst, slot, ops)
 
     def _check(self, ty: ir.Type) -> None:
@@ -432,14 +440,17 @@ class Plan:
         return bytes(own.result)
 
 
-# How each class of instruction is prepared: the first entry whose classes it is a
-# subclass of, as isinstance would test (irgen's VolatileLoad is a LoadInstr)
+# How each class of instruction is prepared: as the first of these classes it is a
+# subclass of, in the order isinstance tests would take (irgen's VolatileLoad is a
+# LoadInstr)
 _PREPARATIONS = [
     (ir.PhiInstr, Plan._phi),
     (ir.Terminator, Plan._terminator),
     (ir.AllocaInstr, Plan._alloca),
-    ((ir.LoadInstr, ir.LoadAtomicInstr), Plan._load),
-    ((ir.StoreInstr, ir.StoreAtomicInstr), Plan._store),
+    (ir.LoadInstr, Plan._load),
+    (ir.LoadAtomicInstr, Plan._load),
+    (ir.StoreInstr, Plan._store),
+    (ir.StoreAtomicInstr, Plan._store),
     (ir.GEPInstr, Plan._gep),
     (ir.CallInstr, Plan._call),
     (ir.SelectInstr, Plan._select),
@@ -448,43 +459,48 @@ _PREPARATIONS = [
     (ir.CastInstr, Plan._cast),
     (ir.Instruction, Plan._arithmetic),
 ]
-_PREPARE: dict[type, Callable] = {}      # _PREPARATIONS' answer, by class
+_PREPARE: dict[type, tuple[type, Callable]] = {}   # _preparation's answers
 
 
-def _preparation(cls: type) -> Callable:
-    for classes, prepare in _PREPARATIONS:
-        if issubclass(cls, classes):
-            _PREPARE[cls] = prepare
-            return prepare
+def _preparation(cls: type) -> tuple[type, Callable]:
+    """The class of _PREPARATIONS instructions of class `cls` are, and their preparation."""
+    for known, prepare in _PREPARATIONS:
+        if issubclass(cls, known):
+            _PREPARE[cls] = known, prepare
+            return known, prepare
     raise Unsupported(cls.__name__)
 
 
 def _promotable(func: ir.Function) -> set[int]:
     """The allocas only ever loaded and stored whole, as one scalar type: each can
     live in a slot of the environment instead of memory (LLVM's mem2reg)."""
-    candidates: set[int] = set()
-    spoilt: set[int] = set()        # allocas used otherwise
+    candidates: dict[int, ir.AllocaInstr] = {}
+    accesses = []                   # (address, type loaded or stored, instruction)
+    spoilt: set[int] = set()        # the values used otherwise
     for block in func.blocks:
         for inst in block.instructions:
-            if isinstance(inst, ir.LoadInstr):
-                address, whole, values = inst.operands[0], inst.type, ()
-            elif isinstance(inst, ir.StoreInstr):
-                (value, address), whole, values = inst.operands, inst.operands[0].type, \
-                    inst.operands[:1]
+            known, _ = _PREPARE.get(type(inst)) or _preparation(type(inst))
+            if known is ir.LoadInstr:
+                accesses.append((inst.operands[0], inst.type, inst))
+            elif known is ir.StoreInstr:
+                value, address = inst.operands
+                spoilt.add(id(value))
+                accesses.append((address, value.type, inst))
+            elif known is ir.PhiInstr:
+                spoilt.update(id(v) for v, _ in inst.incomings)
+            elif known is ir.CallInstr:
+                spoilt.update(map(id, inst.args))
             else:
-                address = None
-                values = [v for v, _ in inst.incomings] if isinstance(inst, ir.PhiInstr) \
-                    else inst.args if isinstance(inst, ir.CallInstr) else inst.operands
-                if isinstance(inst, ir.AllocaInstr) and not inst.operands \
+                spoilt.update(map(id, inst.operands))
+                if known is ir.AllocaInstr and not inst.operands \
                         and isinstance(inst.allocated_type, _SCALARS):
-                    candidates.add(id(inst))
-            if isinstance(address, ir.AllocaInstr) and (
-                    address.allocated_type != whole or getattr(inst, "volatile", False)):
-                spoilt.add(id(address))
-            for value in values:
-                if isinstance(value, ir.AllocaInstr):
-                    spoilt.add(id(value))
-    return candidates - spoilt
+                    candidates[id(inst)] = inst
+    for address, ty, inst in accesses:
+        alloca = candidates.get(id(address))
+        if alloca is not None and (alloca.allocated_type != ty
+                                   or getattr(inst, "volatile", False)):
+            spoilt.add(id(address))
+    return candidates.keys() - spoilt
 
 
 def _zero(ty: ir.Type):
@@ -682,42 +698,42 @@ def _saturate(value: float, width: int, signed: bool) -> int:
     return n & ((1 << width) - 1)
 
 
+# icmp's predicates: the comparison, and whether it compares the values as signed
+_ICMP = {"==": (operator.eq, False), "!=": (operator.ne, False),
+         "eq": (operator.eq, False), "ne": (operator.ne, False),
+         "ugt": (operator.gt, False), "uge": (operator.ge, False),
+         "ult": (operator.lt, False), "ule": (operator.le, False),
+         "sgt": (operator.gt, True), "sge": (operator.ge, True),
+         "slt": (operator.lt, True), "sle": (operator.le, True)}
+# fcmp's ordered predicates (the unordered ones are true for a NaN as well)
+_FCMP = {"oeq": operator.eq, "one": operator.ne, "ogt": operator.gt,
+         "oge": operator.ge, "olt": operator.lt, "ole": operator.le,
+         "ord": lambda x, y: True}
+
+
 def _icmp(op: str, ty: ir.Type, a, b):
     width = ty.width if isinstance(ty, ir.IntType) else 64
-
-    def s(v):
-        return _signed(v, width)
-
-    table = {
-        "==": lambda x, y: x == y, "!=": lambda x, y: x != y,
-        "eq": lambda x, y: x == y, "ne": lambda x, y: x != y,
-        "ugt": lambda x, y: x > y, "uge": lambda x, y: x >= y,
-        "ult": lambda x, y: x < y, "ule": lambda x, y: x <= y,
-        "sgt": lambda x, y: s(x) > s(y), "sge": lambda x, y: s(x) >= s(y),
-        "slt": lambda x, y: s(x) < s(y), "sle": lambda x, y: s(x) <= s(y),
-    }
-    compare = table.get(op)
-    if compare is None:
+    if op not in _ICMP:
         raise Unsupported(f"icmp {op}")
+    compare, signed = _ICMP[op]
+    if signed:
+        return lambda env: int(compare(_signed(int(a(env)), width),
+                                       _signed(int(b(env)), width)))
     return lambda env: int(compare(int(a(env)), int(b(env))))
 
 
 def _fcmp(op: str, a, b):
-    ordered = {"oeq": lambda x, y: x == y, "one": lambda x, y: x != y,
-               "ogt": lambda x, y: x > y, "oge": lambda x, y: x >= y,
-               "olt": lambda x, y: x < y, "ole": lambda x, y: x <= y,
-               "ord": lambda x, y: True}
     if op == "uno":
         return lambda env: int(a(env) != a(env) or b(env) != b(env))
-    if op in ordered:
-        compare = ordered[op]
+    if op in _FCMP:
+        compare = _FCMP[op]
 
         def fcmp_ordered(env):
             x, y = a(env), b(env)
             return int(x == x and y == y and compare(x, y))
         return fcmp_ordered
-    if op.startswith("u") and "o" + op[1:] in ordered:
-        compare = ordered["o" + op[1:]]
+    if op.startswith("u") and "o" + op[1:] in _FCMP:
+        compare = _FCMP["o" + op[1:]]
 
         def fcmp_unordered(env):
             x, y = a(env), b(env)
