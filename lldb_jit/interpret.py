@@ -135,16 +135,30 @@ class Plan:
         raise Unsupported(f"constant {value}")
 
     def _prepare(self, block: ir.Block, out: "_Block") -> None:
+        checked, getters = self._checked, self._getters
         for inst in block.instructions:
             _, prepare = _PREPARE.get(type(inst)) or _preparation(type(inst))
-            if prepare is Plan._phi:
+            if prepare is _phi:
                 out.phis.append(self._phi(inst))
-            elif prepare is Plan._terminator:
+                continue
+            if prepare is _terminator:
                 out.terminator = self._terminator(inst)
-            else:
-                op = self._operation(inst, prepare)
-                if op is not None:
-                    out.ops.append(op)
+                continue
+            # an operation: its slot, its types checked, the getters of its operands,
+            # and then the closure computing it into its slot, or None for a no-op
+            slot = self._slot(inst)
+            if id(inst.type) not in checked:
+                self._check(inst.type)
+            for o in inst.operands:
+                if id(o.type) not in checked and not isinstance(o, (ir.Function, ir.InlineAsm)):
+                    self._check(o.type)
+            ops = []
+            if prepare is not _call:
+                for o in inst.operands:
+                    ops.append(getters.get(id(o)) or self._getter(o))
+            op = prepare(self, inst, slot, ops)
+            if op is not None:
+                out.ops.append(op)
 
     def _phi(self, inst: ir.PhiInstr):
         return self._slot(inst), {id(self.blocks[id(b)]): self._getter(v)
@@ -171,21 +185,6 @@ class Plan:
                 raise Bail("reached unreachable code")
             return unreachable
         raise Unsupported(inst.opname)
-
-    def _operation(self, inst, prepare):
-        """A closure computing `inst` into its slot, or None for a no-op: `prepare` makes
-        it from the instruction, its slot and its operands' getters."""
-        slot = self._slot(inst)
-        checked = self._checked
-        if id(inst.type) not in checked:
-            self._check(inst.type)
-        for o in inst.operands:
-            if id(o.type) not in checked and not isinstance(o, (ir.Function, ir.InlineAsm)):
-                self._check(o.type)
-        getters = self._getters          # those of the values already slotted
-        ops = [getters.get(id(o)) or self._getter(o) for o in inst.operands] \
-            if prepare is not Plan._call else []
-        return prepare(self, inst, slot, ops)
 
     def _check(self, ty: ir.Type) -> None:
         _check_type(ty)
@@ -460,6 +459,7 @@ _PREPARATIONS = [
     (ir.Instruction, Plan._arithmetic),
 ]
 _PREPARE: dict[type, tuple[type, Callable]] = {}   # _preparation's answers
+_phi, _terminator, _call = Plan._phi, Plan._terminator, Plan._call
 
 
 def _preparation(cls: type) -> tuple[type, Callable]:
@@ -497,8 +497,11 @@ def _promotable(func: ir.Function) -> set[int]:
                     candidates[id(inst)] = inst
     for address, ty, inst in accesses:
         alloca = candidates.get(id(address))
-        if alloca is not None and (alloca.allocated_type != ty
-                                   or getattr(inst, "volatile", False)):
+        if alloca is None:
+            continue
+        # whole: as the allocated type (`is` first: llvmlite's == is slow)
+        whole = alloca.allocated_type is ty or alloca.allocated_type == ty
+        if not whole or getattr(inst, "volatile", False):
             spoilt.add(id(address))
     return candidates.keys() - spoilt
 
@@ -581,11 +584,6 @@ def _signed(value: int, width: int) -> int:
 
 def _int_op(name: str, width: int, a, b):
     mask = (1 << width) - 1
-    top = 1 << (width - 1)
-
-    def s(v):
-        return _signed(v, width)
-
     if name == "add":
         return lambda env: (a(env) + b(env)) & mask
     if name == "sub":
@@ -598,6 +596,10 @@ def _int_op(name: str, width: int, a, b):
         return lambda env: a(env) | b(env)
     if name == "xor":
         return lambda env: a(env) ^ b(env)
+    top = 1 << (width - 1)
+
+    def s(v):
+        return _signed(v, width)
 
     def shift(kind):
         def compute(env):
