@@ -206,7 +206,7 @@ class Plan:
 
     def _load(self, inst: ir.LoadInstr | ir.LoadAtomicInstr, slot: int, ops: list):
         if id(inst.operands[0]) in self.promoted:
-            home = self._slot(inst.operands[0])
+            home = self._slots[id(inst.operands[0])]
 
             def load_local(env):
                 env[slot] = env[home]
@@ -222,7 +222,7 @@ class Plan:
 
     def _store(self, inst: ir.StoreInstr | ir.StoreAtomicInstr, slot: int, ops: list):
         if id(inst.operands[1]) in self.promoted:
-            home, value = self._slot(inst.operands[1]), ops[0]
+            home, value = self._slots[id(inst.operands[1])], ops[0]
 
             def store_local(env):
                 env[home] = value(env)
