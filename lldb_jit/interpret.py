@@ -83,7 +83,6 @@ class Plan:
                     raise Unsupported("thread-local")
         self.func = functions[0]
         self._slots: dict[int, int] = {}
-        self._getters: dict[int, Callable] = {}   # the getters of the slots' values
         self._checked: dict[int, ir.Type] = {}    # the types _check_type accepted, by id
         for arg in self.func.args:
             self._slot(arg)
@@ -98,16 +97,11 @@ class Plan:
     # --- preparation ---------------------------------------------------------------
 
     def _slot(self, value) -> int:
-        slot = self._slots.get(id(value))
-        if slot is None:
-            slot = self._slots[id(value)] = len(self._slots)
-            self._getters[id(value)] = operator.itemgetter(slot)
-        return slot
+        return self._slots.setdefault(id(value), len(self._slots))
 
     def _getter(self, value) -> Callable[[list], object]:
         if isinstance(value, (ir.Instruction, ir.Argument)):
-            self._slot(value)
-            return self._getters[id(value)]
+            return operator.itemgetter(self._slot(value))
         if isinstance(value, (ir.GlobalVariable, ir.Function)):
             if value.name.startswith("llvm."):
                 raise Unsupported(f"intrinsic {value.name} as a value")
@@ -135,7 +129,7 @@ class Plan:
         raise Unsupported(f"constant {value}")
 
     def _prepare(self, block: ir.Block, out: "_Block") -> None:
-        checked, getters = self._checked, self._getters
+        checked, slots = self._checked, self._slots
         for inst in block.instructions:
             _, prepare = _PREPARE.get(type(inst)) or _preparation(type(inst))
             if prepare is _phi:
@@ -155,7 +149,8 @@ class Plan:
             ops = []
             if prepare is not _call:
                 for o in inst.operands:
-                    ops.append(getters.get(id(o)) or self._getter(o))
+                    at = slots.get(id(o))       # a value with a slot already: _getter's answer
+                    ops.append(operator.itemgetter(at) if at is not None else self._getter(o))
             op = prepare(self, inst, slot, ops)
             if op is not None:
                 out.ops.append(op)
@@ -206,7 +201,7 @@ class Plan:
 
     def _load(self, inst: ir.LoadInstr | ir.LoadAtomicInstr, slot: int, ops: list):
         if id(inst.operands[0]) in self.promoted:
-            home = self._slots[id(inst.operands[0])]
+            home = self._slots[id(inst.operands[0])]     # slotted with its getter
 
             def load_local(env):
                 env[slot] = env[home]
