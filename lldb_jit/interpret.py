@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import operator
 import struct
 from typing import Callable, Protocol
 
@@ -82,6 +83,7 @@ class Plan:
                     raise Unsupported("thread-local")
         self.func = functions[0]
         self._slots: dict[int, int] = {}
+        self._checked: dict[int, ir.Type] = {}    # the types _check_type accepted, by id
         for arg in self.func.args:
             self._slot(arg)
         self.promoted = _promotable(self.func)
@@ -99,8 +101,7 @@ class Plan:
 
     def _getter(self, value) -> Callable[[list], object]:
         if isinstance(value, (ir.Instruction, ir.Argument)):
-            slot = self._slot(value)
-            return lambda env: env[slot]
+            return operator.itemgetter(self._slot(value))
         if isinstance(value, (ir.GlobalVariable, ir.Function)):
             if value.name.startswith("llvm."):
                 raise Unsupported(f"intrinsic {value.name} as a value")
@@ -128,16 +129,35 @@ class Plan:
         raise Unsupported(f"constant {value}")
 
     def _prepare(self, block: ir.Block, out: "_Block") -> None:
+        checked, slots = self._checked, self._slots
         for inst in block.instructions:
-            if isinstance(inst, ir.PhiInstr):
-                out.phis.append((self._slot(inst), {id(self.blocks[id(b)]): self._getter(v)
-                                                    for v, b in inst.incomings}))
-            elif isinstance(inst, ir.Terminator):
+            _, prepare = _PREPARE.get(type(inst)) or _preparation(type(inst))
+            if prepare is _phi:
+                out.phis.append(self._phi(inst))
+                continue
+            if prepare is _terminator:
                 out.terminator = self._terminator(inst)
-            else:
-                op = self._operation(inst)
-                if op is not None:
-                    out.ops.append(op)
+                continue
+            # an operation: its slot, its types checked, the getters of its operands,
+            # and then the closure computing it into its slot, or None for a no-op
+            slot = self._slot(inst)
+            if id(inst.type) not in checked:
+                self._check(inst.type)
+            for o in inst.operands:
+                if id(o.type) not in checked and not isinstance(o, (ir.Function, ir.InlineAsm)):
+                    self._check(o.type)
+            ops = []
+            if prepare is not _call:
+                for o in inst.operands:
+                    at = slots.get(id(o))       # a value with a slot already: _getter's answer
+                    ops.append(operator.itemgetter(at) if at is not None else self._getter(o))
+            op = prepare(self, inst, slot, ops)
+            if op is not None:
+                out.ops.append(op)
+
+    def _phi(self, inst: ir.PhiInstr):
+        return self._slot(inst), {id(self.blocks[id(b)]): self._getter(v)
+                                  for v, b in inst.incomings}
 
     def _terminator(self, inst):
         blocks = self.blocks
@@ -161,79 +181,77 @@ class Plan:
             return unreachable
         raise Unsupported(inst.opname)
 
-    def _operation(self, inst):
-        """A closure computing `inst` into its slot, or None for a no-op."""
-        name = inst.opname
-        slot = self._slot(inst)
-        for ty in [inst.type] + [o.type for o in inst.operands
-                                 if not isinstance(o, (ir.Function, ir.InlineAsm))]:
-            _check_type(ty)
-        ops = [self._getter(o) for o in inst.operands] \
-            if not isinstance(inst, ir.CallInstr) else []
+    def _check(self, ty: ir.Type) -> None:
+        _check_type(ty)
+        self._checked[id(ty)] = ty      # kept: the id stays this type's
+
+    def _alloca(self, inst: ir.AllocaInstr, slot: int, ops: list):
         if id(inst) in self.promoted:      # a local only loaded and stored: a slot
             zero = _zero(inst.allocated_type)
 
             def local(env):
                 env[slot] = zero
             return local
-        if isinstance(inst, ir.LoadInstr) and id(inst.operands[0]) in self.promoted:
-            home = self._slot(inst.operands[0])
+        size, align = _size(inst.allocated_type), _align(inst.allocated_type)
+        count = ops[0] if ops else (lambda env: 1)
+
+        def alloca(env):
+            env[slot] = env[MEMORY].own(size * count(env), align)
+        return alloca
+
+    def _load(self, inst: ir.LoadInstr | ir.LoadAtomicInstr, slot: int, ops: list):
+        if id(inst.operands[0]) in self.promoted:
+            home = self._slots[id(inst.operands[0])]     # slotted with its getter
 
             def load_local(env):
                 env[slot] = env[home]
             return load_local
-        if isinstance(inst, ir.StoreInstr) and id(inst.operands[1]) in self.promoted:
-            home, value = self._slot(inst.operands[1]), ops[0]
+        if getattr(inst, "volatile", False):
+            raise Unsupported("volatile load")   # left to the machine's own load
+        decode, size = self._codec(inst.type)
+        address = ops[0]
+
+        def load(env):
+            env[slot] = decode(env[MEMORY].read(address(env), size))
+        return load
+
+    def _store(self, inst: ir.StoreInstr | ir.StoreAtomicInstr, slot: int, ops: list):
+        if id(inst.operands[1]) in self.promoted:
+            home, value = self._slots[id(inst.operands[1])], ops[0]
 
             def store_local(env):
                 env[home] = value(env)
             return store_local
-        if isinstance(inst, ir.AllocaInstr):
-            size, align = _size(inst.allocated_type), _align(inst.allocated_type)
-            count = ops[0] if ops else (lambda env: 1)
+        if getattr(inst, "volatile", False):
+            raise Unsupported("volatile store")
+        encode = self._encoder(inst.operands[0].type)
+        value, address = ops
+        if isinstance(inst.operands[0].type, ir.PointerType):
+            def store_pointer(env):
+                v, at = value(env), address(env)
+                if v >= OWN_BASE > at:
+                    raise Bail("the address of the expression's own object escapes",
+                               again=False)
+                env[MEMORY].write(at, encode(v))
+            return store_pointer
 
-            def alloca(env):
-                env[slot] = env[MEMORY].own(size * count(env), align)
-            return alloca
-        if isinstance(inst, (ir.LoadInstr, ir.LoadAtomicInstr)):
-            if getattr(inst, "volatile", False):
-                raise Unsupported("volatile load")   # left to the machine's own load
-            decode, size = self._codec(inst.type)
-            address = ops[0]
+        def store(env):
+            env[MEMORY].write(address(env), encode(value(env)))
+        return store
 
-            def load(env):
-                env[slot] = decode(env[MEMORY].read(address(env), size))
-            return load
-        if isinstance(inst, (ir.StoreInstr, ir.StoreAtomicInstr)):
-            if getattr(inst, "volatile", False):
-                raise Unsupported("volatile store")
-            encode = self._encoder(inst.operands[0].type)
-            value, address = ops
-            if isinstance(inst.operands[0].type, ir.PointerType):
-                def store_pointer(env):
-                    v, at = value(env), address(env)
-                    if v >= OWN_BASE > at:
-                        raise Bail("the address of the expression's own object escapes",
-                                   again=False)
-                    env[MEMORY].write(at, encode(v))
-                return store_pointer
+    def _select(self, inst: ir.SelectInstr, slot: int, ops: list):
+        cond, yes, no = ops
+        return _set(slot, lambda env: yes(env) if cond(env) else no(env))
 
-            def store(env):
-                env[MEMORY].write(address(env), encode(value(env)))
-            return store
-        if isinstance(inst, ir.GEPInstr):
-            return self._gep(inst, slot, ops)
-        if isinstance(inst, ir.CallInstr):
-            return self._call(inst, slot)
-        if isinstance(inst, ir.SelectInstr):
-            cond, yes, no = ops
-            return _set(slot, lambda env: yes(env) if cond(env) else no(env))
-        if isinstance(inst, ir.ICMPInstr):
-            return _set(slot, _icmp(inst.op, inst.operands[0].type, *ops))
-        if isinstance(inst, ir.FCMPInstr):
-            return _set(slot, _fcmp(inst.op, *ops))
-        if isinstance(inst, ir.CastInstr):
-            return _set(slot, self._cast(name, inst.operands[0].type, inst.type, ops[0]))
+    def _icmp(self, inst: ir.ICMPInstr, slot: int, ops: list):
+        return _set(slot, _icmp(inst.op, inst.operands[0].type, *ops))
+
+    def _fcmp(self, inst: ir.FCMPInstr, slot: int, ops: list):
+        return _set(slot, _fcmp(inst.op, *ops))
+
+    def _arithmetic(self, inst: ir.Instruction, slot: int, ops: list):
+        """The instructions llvmlite makes of class Instruction itself, by opcode."""
+        name = inst.opname
         if name in _INT_OPS and isinstance(inst.type, ir.IntType):
             return _set(slot, _int_op(name, inst.type.width, *ops))
         if name in _FLOAT_OPS and isinstance(inst.type, (ir.FloatType, ir.DoubleType)):
@@ -268,7 +286,7 @@ class Plan:
             return address & MASK64
         return _set(slot, gep)
 
-    def _call(self, inst: ir.CallInstr, slot: int):
+    def _call(self, inst: ir.CallInstr, slot: int, ops: list):
         callee = inst.callee
         args = [self._getter(a) for a in inst.args]
         if isinstance(callee, ir.InlineAsm):
@@ -299,7 +317,11 @@ class Plan:
             return _set(slot, lambda env: _saturate(value(env), width, signed))
         raise Unsupported(f"a call of {name or 'a pointer'}")
 
-    def _cast(self, name: str, src: ir.Type, dst: ir.Type, value):
+    def _cast(self, inst: ir.CastInstr, slot: int, ops: list):
+        return _set(slot, self._conversion(inst.opname, inst.operands[0].type, inst.type,
+                                           ops[0]))
+
+    def _conversion(self, name: str, src: ir.Type, dst: ir.Type, value):
         if name == "trunc":
             mask = (1 << dst.width) - 1
             return lambda env: value(env) & mask
@@ -412,28 +434,71 @@ class Plan:
         return bytes(own.result)
 
 
+# How each class of instruction is prepared: as the first of these classes it is a
+# subclass of, in the order isinstance tests would take (irgen's VolatileLoad is a
+# LoadInstr)
+_PREPARATIONS = [
+    (ir.PhiInstr, Plan._phi),
+    (ir.Terminator, Plan._terminator),
+    (ir.AllocaInstr, Plan._alloca),
+    (ir.LoadInstr, Plan._load),
+    (ir.LoadAtomicInstr, Plan._load),
+    (ir.StoreInstr, Plan._store),
+    (ir.StoreAtomicInstr, Plan._store),
+    (ir.GEPInstr, Plan._gep),
+    (ir.CallInstr, Plan._call),
+    (ir.SelectInstr, Plan._select),
+    (ir.ICMPInstr, Plan._icmp),
+    (ir.FCMPInstr, Plan._fcmp),
+    (ir.CastInstr, Plan._cast),
+    (ir.Instruction, Plan._arithmetic),
+]
+_PREPARE: dict[type, tuple[type, Callable]] = {}   # _preparation's answers
+_phi, _terminator, _call = Plan._phi, Plan._terminator, Plan._call
+
+
+def _preparation(cls: type) -> tuple[type, Callable]:
+    """The class of _PREPARATIONS instructions of class `cls` are, and their preparation."""
+    for known, prepare in _PREPARATIONS:
+        if issubclass(cls, known):
+            _PREPARE[cls] = known, prepare
+            return known, prepare
+    raise Unsupported(cls.__name__)
+
+
 def _promotable(func: ir.Function) -> set[int]:
     """The allocas only ever loaded and stored whole, as one scalar type: each can
     live in a slot of the environment instead of memory (LLVM's mem2reg)."""
-    candidates = {id(i): i for b in func.blocks for i in b.instructions
-                  if isinstance(i, ir.AllocaInstr) and not i.operands
-                  and isinstance(i.allocated_type, _SCALARS)}
+    candidates: dict[int, ir.AllocaInstr] = {}
+    accesses = []                   # (address, type loaded or stored, instruction)
+    spoilt: set[int] = set()        # the values used otherwise
     for block in func.blocks:
         for inst in block.instructions:
-            operands = list(inst.operands) if not isinstance(inst, ir.PhiInstr) \
-                else [v for v, _ in inst.incomings]
-            if isinstance(inst, ir.CallInstr):
-                operands = list(inst.args)
-            for i, op in enumerate(operands):
-                alloca = candidates.get(id(op))
-                if alloca is None:
-                    continue
-                whole = alloca.allocated_type == inst.type if isinstance(inst, ir.LoadInstr) \
-                    else i == 1 and alloca.allocated_type == inst.operands[0].type \
-                    if isinstance(inst, ir.StoreInstr) else False
-                if not whole or getattr(inst, "volatile", False):
-                    del candidates[id(op)]
-    return set(candidates)
+            known, _ = _PREPARE.get(type(inst)) or _preparation(type(inst))
+            if known is ir.LoadInstr:
+                accesses.append((inst.operands[0], inst.type, inst))
+            elif known is ir.StoreInstr:
+                value, address = inst.operands
+                spoilt.add(id(value))
+                accesses.append((address, value.type, inst))
+            elif known is ir.PhiInstr:
+                spoilt.update(id(v) for v, _ in inst.incomings)
+            elif known is ir.CallInstr:
+                spoilt.update(map(id, inst.args))
+            else:
+                spoilt.update(map(id, inst.operands))
+                if known is ir.AllocaInstr and not inst.operands \
+                        and isinstance(inst.allocated_type, _SCALARS):
+                    candidates[id(inst)] = inst
+    for address, ty, inst in accesses:
+        alloca = candidates.get(id(address))
+        if alloca is None:
+            continue
+        # whole: as the allocated type (`is` first: llvmlite's == is slow)
+        whole = alloca.allocated_type is ty or alloca.allocated_type == ty
+        if not whole or getattr(inst, "volatile", False):
+            spoilt.add(id(address))
+    return candidates.keys() - spoilt
 
 
 def _zero(ty: ir.Type):
@@ -514,11 +579,6 @@ def _signed(value: int, width: int) -> int:
 
 def _int_op(name: str, width: int, a, b):
     mask = (1 << width) - 1
-    top = 1 << (width - 1)
-
-    def s(v):
-        return _signed(v, width)
-
     if name == "add":
         return lambda env: (a(env) + b(env)) & mask
     if name == "sub":
@@ -531,6 +591,10 @@ def _int_op(name: str, width: int, a, b):
         return lambda env: a(env) | b(env)
     if name == "xor":
         return lambda env: a(env) ^ b(env)
+    top = 1 << (width - 1)
+
+    def s(v):
+        return _signed(v, width)
 
     def shift(kind):
         def compute(env):
@@ -631,42 +695,42 @@ def _saturate(value: float, width: int, signed: bool) -> int:
     return n & ((1 << width) - 1)
 
 
+# icmp's predicates: the comparison, and whether it compares the values as signed
+_ICMP = {"==": (operator.eq, False), "!=": (operator.ne, False),
+         "eq": (operator.eq, False), "ne": (operator.ne, False),
+         "ugt": (operator.gt, False), "uge": (operator.ge, False),
+         "ult": (operator.lt, False), "ule": (operator.le, False),
+         "sgt": (operator.gt, True), "sge": (operator.ge, True),
+         "slt": (operator.lt, True), "sle": (operator.le, True)}
+# fcmp's ordered predicates (the unordered ones are true for a NaN as well)
+_FCMP = {"oeq": operator.eq, "one": operator.ne, "ogt": operator.gt,
+         "oge": operator.ge, "olt": operator.lt, "ole": operator.le,
+         "ord": lambda x, y: True}
+
+
 def _icmp(op: str, ty: ir.Type, a, b):
     width = ty.width if isinstance(ty, ir.IntType) else 64
-
-    def s(v):
-        return _signed(v, width)
-
-    table = {
-        "==": lambda x, y: x == y, "!=": lambda x, y: x != y,
-        "eq": lambda x, y: x == y, "ne": lambda x, y: x != y,
-        "ugt": lambda x, y: x > y, "uge": lambda x, y: x >= y,
-        "ult": lambda x, y: x < y, "ule": lambda x, y: x <= y,
-        "sgt": lambda x, y: s(x) > s(y), "sge": lambda x, y: s(x) >= s(y),
-        "slt": lambda x, y: s(x) < s(y), "sle": lambda x, y: s(x) <= s(y),
-    }
-    compare = table.get(op)
-    if compare is None:
+    if op not in _ICMP:
         raise Unsupported(f"icmp {op}")
+    compare, signed = _ICMP[op]
+    if signed:
+        return lambda env: int(compare(_signed(int(a(env)), width),
+                                       _signed(int(b(env)), width)))
     return lambda env: int(compare(int(a(env)), int(b(env))))
 
 
 def _fcmp(op: str, a, b):
-    ordered = {"oeq": lambda x, y: x == y, "one": lambda x, y: x != y,
-               "ogt": lambda x, y: x > y, "oge": lambda x, y: x >= y,
-               "olt": lambda x, y: x < y, "ole": lambda x, y: x <= y,
-               "ord": lambda x, y: True}
     if op == "uno":
         return lambda env: int(a(env) != a(env) or b(env) != b(env))
-    if op in ordered:
-        compare = ordered[op]
+    if op in _FCMP:
+        compare = _FCMP[op]
 
         def fcmp_ordered(env):
             x, y = a(env), b(env)
             return int(x == x and y == y and compare(x, y))
         return fcmp_ordered
-    if op.startswith("u") and "o" + op[1:] in ordered:
-        compare = ordered["o" + op[1:]]
+    if op.startswith("u") and "o" + op[1:] in _FCMP:
+        compare = _FCMP["o" + op[1:]]
 
         def fcmp_unordered(env):
             x, y = a(env), b(env)
