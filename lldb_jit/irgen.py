@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from llvmlite import ir
+from llvmlite.ir._utils import DuplicatedNameError, NameScope
 from llvmlite.ir.values import ArgumentAttributes
 
 from . import callconv, targets
@@ -37,6 +38,26 @@ ENTRY = "__lldb_jit_expr"
 i1, i8, i32, i64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
 ptr = ir.PointerType()
 FLOAT_RANK = {Kind.FLOAT: 0, Kind.DOUBLE: 1, Kind.LDOUBLE: 2}
+# (Named tuples of kinds: an enum member looked up on its class costs as much as a call.)
+RECORD_KINDS = (Kind.STRUCT, Kind.UNION, Kind.OPAQUE)
+BY_ADDRESS_KINDS = RECORD_KINDS + (Kind.ARRAY, Kind.FUNC)  # values that are their address
+
+class QuickNameScope(NameScope):
+    """llvmlite's naming of values (a name taken gets `.1`, `.2`, ... appended), in one
+    call instead of its three or four: an expression names dozens of values."""
+
+    def register(self, name: str, deduplicate: bool = False) -> str:
+        used = self._useset
+        if name in used:
+            if not deduplicate:
+                raise DuplicatedNameError(name)
+            basename, counts = name, self._basenamemap
+            while name in used:
+                counts[basename] += 1
+                name = f"{basename}.{counts[basename]}"
+        used.add(name)
+        return name
+
 
 class VolatileLoad(ir.LoadInstr):
     """`load volatile` (llvmlite has no flag for it)."""
@@ -159,6 +180,7 @@ def gen_module(program: Program, triple: str, data_layout: str = "") -> ir.Modul
 class IRGenerator:
     def __init__(self, program: Program, triple: str, data_layout: str):
         self.module = ir.Module(name="lldb_jit")
+        self.module.scope.__class__ = QuickNameScope
         self.module.triple = triple
         if data_layout:
             self.module.data_layout = data_layout
@@ -167,6 +189,7 @@ class IRGenerator:
         self.hardware = self.target.hardware
         self.program = program
         self.result_type = program.result_type
+        self.lltypes: dict[CType, ir.Type] = {}
         self.returning: CType | None = None   # in a FuncDef: its return type
         for fdef in program.functions:       # first: the entry may call them
             self.define(fdef)
@@ -184,6 +207,7 @@ class IRGenerator:
     def begin(self, func: ir.Function):
         """Start generating `func`: its entry block (for allocas) and body."""
         self.func = func
+        func.scope.__class__ = QuickNameScope   # names its arguments already have stay
         # a load through a null pointer must fault, as in the program's own code, not be
         # folded away by LLVM as undefined behaviour (llvmlite does not know the name)
         set.add(func.attributes, "null_pointer_is_valid")
@@ -220,7 +244,14 @@ class IRGenerator:
     # --- types ------------------------------------------------------------------------
 
     def lltype(self, ty: CType) -> ir.Type:
-        ty = strip_typedefs(ty)
+        """The LLVM type of `ty`, made once per CType of the program (types do not change
+        while irgen runs; the same few recur at every node)."""
+        lltype = self.lltypes.get(ty)
+        if lltype is None:
+            lltype = self.lltypes[ty] = self.lower_type(strip_typedefs(ty))
+        return lltype
+
+    def lower_type(self, ty: CType) -> ir.Type:
         k = ty.kind
         if k is Kind.VOID:
             return ir.VoidType()
@@ -236,7 +267,7 @@ class IRGenerator:
             return ptr
         if k is Kind.ARRAY:
             return ir.ArrayType(self.lltype(ty.base), max(ty.length, 0))
-        if k in (Kind.STRUCT, Kind.UNION, Kind.OPAQUE):
+        if k in RECORD_KINDS:
             return ir.ArrayType(i8, ty.size if ty.members is not None else 0)
         return ir.IntType(ty.size * 8)
 
@@ -515,28 +546,29 @@ class IRGenerator:
     def load(self, addr: ir.Value, ty: CType, name: str = "") -> ir.Value:
         """The value of the object at `addr`; records and arrays are their address.
         `_Atomic` scalars are loaded atomically, `volatile` ones exactly once."""
-        if is_record(ty) or is_array(ty) or is_function(ty):
+        t = strip_typedefs(ty)
+        if t.kind in BY_ADDRESS_KINDS:
             return addr
-        typ, align = self.lltype(ty), max(strip_typedefs(ty).align, 1)
+        typ, align = self.lltype(ty), max(t.align, 1)
         _, volatile, atomic = qualifier_set(ty)
         if atomic and self.lock_free(ty):
-            return self.builder.load_atomic(addr, "seq_cst", strip_typedefs(ty).size,
-                                            name=name, typ=typ)
+            return self.builder.load_atomic(addr, "seq_cst", t.size, name=name, typ=typ)
         load = self.builder.load(addr, name=name, typ=typ, align=align)
         if volatile:
             load.__class__ = VolatileLoad
         return load
 
     def store(self, addr: ir.Value, value: ir.Value, ty: CType):
-        if is_record(ty) or is_array(ty):
-            self.memcpy(addr, value, strip_typedefs(ty).size)
-        elif not is_void(ty):
+        t = strip_typedefs(ty)
+        if t.kind in RECORD_KINDS or t.kind is Kind.ARRAY:
+            self.memcpy(addr, value, t.size)
+        elif t.kind is not Kind.VOID:
             _, volatile, atomic = qualifier_set(ty)
             if atomic and self.lock_free(ty):   # (builder.store_atomic wants typed pointers)
                 self.builder._insert(ir.instructions.StoreAtomicInstr(
-                    self.builder.block, value, addr, "seq_cst", strip_typedefs(ty).size))
+                    self.builder.block, value, addr, "seq_cst", t.size))
                 return
-            store = self.builder.store(value, addr, align=max(strip_typedefs(ty).align, 1))
+            store = self.builder.store(value, addr, align=max(t.align, 1))
             if volatile:
                 store.__class__ = VolatileStore
 
