@@ -28,7 +28,7 @@ from .callconv import Class, Passing
 from .frontend import Program
 from .frontend import ast as A
 from .frontend.ast import Op
-from .frontend.ctype import (CType, Kind, is_array, is_flonum, is_function, is_integer,
+from .frontend.ctype import (FLOAT_KINDS, RECORD_KINDS, CType, Kind, is_array, is_flonum, is_function, is_integer,
                              is_pointer, is_record, is_unsigned, is_void, qualifier_set,
                              strip_typedefs)
 from .frontend.provider import SymKind
@@ -39,7 +39,6 @@ i1, i8, i32, i64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
 ptr = ir.PointerType()
 FLOAT_RANK = {Kind.FLOAT: 0, Kind.DOUBLE: 1, Kind.LDOUBLE: 2}
 # (Named tuples of kinds: an enum member looked up on its class costs as much as a call.)
-RECORD_KINDS = (Kind.STRUCT, Kind.UNION, Kind.OPAQUE)
 BY_ADDRESS_KINDS = RECORD_KINDS + (Kind.ARRAY, Kind.FUNC)  # values that are their address
 
 class QuickNameScope(NameScope):
@@ -79,6 +78,10 @@ SHIFT_OPS = {(Op.SHL, True): "shl", (Op.SHL, False): "shl", (Op.SHR, True): "ash
              (Op.SHR, False): "lshr"}
 FLOAT_OPS = {Op.ADD: "fadd", Op.SUB: "fsub", Op.MUL: "fmul", Op.DIV: "fdiv",
              Op.MOD: "frem"}
+TEMP_NAMES = {op: f"{op.name.lower()}tmp" for op in Op}   # "addtmp"
+OP_SYMBOLS = {op: op.value for op in Op}                  # "<=" (op.value is slow)
+LOGICAL_OPS = (Op.LOGAND, Op.LOGOR)
+DIVISIONS = (Op.DIV, Op.MOD)
 
 
 class ExtFloatType(ir.Type):
@@ -683,34 +686,35 @@ class IRGenerator:
         if op is Op.COMMA:
             self.gen(node.lhs)
             return self.gen(node.rhs)
-        if op in (Op.LOGAND, Op.LOGOR):
+        if op in LOGICAL_OPS:
             return self.logical(node)
         lhs, rhs = self.gen(node.lhs), self.gen(node.rhs)
-        operand_ty = node.lhs.ty
+        operand_ty = strip_typedefs(node.lhs.ty)
         if op in A.COMPARISONS:
             return self.compare(op, lhs, rhs, operand_ty)
         b = self.builder
-        if is_pointer(operand_ty):  # pointer difference in bytes (the checker divides)
+        if operand_ty.kind is Kind.PTR:  # pointer difference in bytes (the checker divides)
             return b.sub(b.ptrtoint(lhs, i64), b.ptrtoint(rhs, i64), "ptrdiff")
-        if is_flonum(operand_ty):
-            return getattr(b, FLOAT_OPS[op])(lhs, rhs, name=f"{op.name.lower()}tmp")
+        if operand_ty.kind in FLOAT_KINDS:
+            return getattr(b, FLOAT_OPS[op])(lhs, rhs, name=TEMP_NAMES[op])
+        method = INT_OPS.get(op)
+        if method is not None:
+            return getattr(b, method)(lhs, rhs, name=TEMP_NAMES[op])
         signed = not self.unsigned(operand_ty)
-        if op in (Op.DIV, Op.MOD):
+        if op in DIVISIONS:
             return self.hardware.divide(b, op, lhs, rhs, signed)
-        if op in (Op.SHL, Op.SHR):
-            rhs, method = self.hardware.shift_count(b, rhs), SHIFT_OPS[op, signed]
-        else:
-            method = INT_OPS[op]
-        return getattr(b, method)(lhs, rhs, name=f"{op.name.lower()}tmp")
+        rhs = self.hardware.shift_count(b, rhs)
+        return getattr(b, SHIFT_OPS[op, signed])(lhs, rhs, name=TEMP_NAMES[op])
 
     def compare(self, op: Op, lhs: ir.Value, rhs: ir.Value, ty: CType) -> ir.Value:
         b = self.builder
+        symbol = OP_SYMBOLS[op]
         if is_flonum(ty):
-            cmp = (b.fcmp_unordered if op is Op.NE else b.fcmp_ordered)(op.value, lhs, rhs)
+            cmp = (b.fcmp_unordered if op is Op.NE else b.fcmp_ordered)(symbol, lhs, rhs)
         elif self.unsigned(ty) or is_pointer(ty):
-            cmp = b.icmp_unsigned(op.value, lhs, rhs, "cmptmp")
+            cmp = b.icmp_unsigned(symbol, lhs, rhs, "cmptmp")
         else:
-            cmp = b.icmp_signed(op.value, lhs, rhs, "cmptmp")
+            cmp = b.icmp_signed(symbol, lhs, rhs, "cmptmp")
         return b.zext(cmp, i32, "booltmp")
 
     def logical(self, node: A.Binary) -> ir.Value:
@@ -812,17 +816,17 @@ class IRGenerator:
         to = self.lltype(d)
         if d.kind is Kind.BOOL:
             return b.zext(self.truth(value, s), to, "tobool")
-        if is_flonum(d):
-            if is_flonum(s):
+        if d.kind in FLOAT_KINDS:
+            if s.kind in FLOAT_KINDS:
                 grow = FLOAT_RANK[d.kind] > FLOAT_RANK[s.kind]
                 same = FLOAT_RANK[d.kind] == FLOAT_RANK[s.kind]
                 return value if same else (b.fpext if grow else b.fptrunc)(value, to, "fconv")
             return (b.uitofp if self.unsigned(s) else b.sitofp)(value, to, "itofp")
-        if is_flonum(s):
+        if s.kind in FLOAT_KINDS:
             return self.hardware.float_to_int(b, value, to, not self.unsigned(d))
-        if is_pointer(d):
-            return value if is_pointer(s) else b.inttoptr(value, to, "itoptr")
-        if is_pointer(s):
+        if d.kind is Kind.PTR:
+            return value if s.kind is Kind.PTR else b.inttoptr(value, to, "itoptr")
+        if s.kind is Kind.PTR:
             return b.ptrtoint(value, to, "ptrtoi")
         return self.int_resize(value, to, self.unsigned(s))
 
