@@ -16,6 +16,7 @@ debug info, so a struct is an opaque byte array reached by byte offsets (packing
 bit-fields included)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -400,9 +401,10 @@ class IRGenerator:
         return opaque(slot)
 
     def local_addr(self, var: A.LocalVar) -> ir.Value:
-        if id(var) not in self.locals:
-            self.locals[id(var)] = self.alloca(var.ty, var.name)
-        return self.locals[id(var)]
+        addr = self.locals.get(id(var))
+        if addr is None:
+            addr = self.locals[id(var)] = self.alloca(var.ty, var.name)
+        return addr
 
     def slot_addr(self, slot: int, name: str) -> ir.Value:
         if slot not in self.slot_addrs:
@@ -464,7 +466,7 @@ class IRGenerator:
     def _gen_stmt(self, node: A.Node):
         if self.builder.block.is_terminated:  # code after return/break: unreachable
             self.builder.position_at_end(self.func.append_basic_block("dead"))
-        getattr(self, "_stmt_" + type(node).__name__)(node)
+        STMT_HANDLERS[type(node)](self, node)
 
     def _stmt_Block(self, node: A.Block):
         for stmt in node.body:
@@ -607,7 +609,7 @@ class IRGenerator:
     # --- expressions ------------------------------------------------------------------
 
     def gen(self, node: A.Node) -> ir.Value | None:
-        return getattr(self, "_gen_" + type(node).__name__)(node)
+        return GEN_HANDLERS[type(node)](self, node)
 
     def addr(self, node: A.Node) -> ir.Value:
         """The address of an lvalue (or of a record/array-valued expression)."""
@@ -837,6 +839,17 @@ class IRGenerator:
         if to.width < width:
             return self.builder.trunc(value, to, "trunc")
         return (self.builder.zext if unsigned else self.builder.sext)(value, to, "ext")
+
+
+def handlers(prefix: str) -> dict[type, Callable]:
+    """IRGenerator's `<prefix><NodeClass>` methods by node class, looked up once rather
+    than by name at every node."""
+    return {cls: getattr(IRGenerator, prefix + cls.__name__) for cls in vars(A).values()
+            if isinstance(cls, type) and hasattr(IRGenerator, prefix + cls.__name__)}
+
+
+GEN_HANDLERS = handlers("_gen_")      # expressions: gen()
+STMT_HANDLERS = handlers("_stmt_")    # statements: _gen_stmt()
 
 
 def opaque(value: ir.Value) -> ir.Value:
