@@ -16,6 +16,7 @@ debug info, so a struct is an opaque byte array reached by byte offsets (packing
 bit-fields included)."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -29,18 +30,21 @@ from .callconv import Class, Passing
 from .frontend import Program
 from .frontend import ast as A
 from .frontend.ast import Op
-from .frontend.ctype import (FLOAT_KINDS, RECORD_KINDS, CType, Kind, is_array, is_flonum, is_function, is_integer,
-                             is_pointer, is_record, is_unsigned, is_void, qualifier_set,
-                             strip_typedefs)
+from .frontend.ctype import (FLOAT_KINDS, RECORD_KINDS, CType, Kind, is_flonum, is_function,
+                             is_integer, is_pointer, is_record, is_unsigned, is_void,
+                             qualifier_set, strip_typedefs)
 from .frontend.provider import SymKind
 
 ENTRY = "__lldb_jit_expr"
 
 i1, i8, i32, i64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
 ptr = ir.PointerType()
+ENTRY_TYPE = ir.FunctionType(ir.VoidType(), [ptr, ptr])   # void (ptr %frame, ptr %result)
 FLOAT_RANK = {Kind.FLOAT: 0, Kind.DOUBLE: 1, Kind.LDOUBLE: 2}
-# (Named tuples of kinds: an enum member looked up on its class costs as much as a call.)
+# (Tuples of kinds named once: an enum member looked up on its class costs a call.)
 BY_ADDRESS_KINDS = RECORD_KINDS + (Kind.ARRAY, Kind.FUNC)  # values that are their address
+COPIED_KINDS = RECORD_KINDS + (Kind.ARRAY,)                 # stored by memcpy
+
 
 class QuickNameScope(NameScope):
     """llvmlite's naming of values (a name taken gets `.1`, `.2`, ... appended), in one
@@ -160,6 +164,13 @@ def long_double_type(name: str) -> ir.Type:
     return ir.DoubleType() if name == "double" else ExtFloatType(name)
 
 
+@functools.cache
+def target_of(triple: str) -> tuple[targets.Target, ir.Type]:
+    """The target of `triple` and the LLVM type of its long double, found once."""
+    target = targets.for_triple(triple)
+    return target, long_double_type(target.long_double)
+
+
 def resolver_module(name: str, triple: str) -> ir.Module:
     """ENTRY calling the resolver of GNU indirect function `name` as `resolver(0, NULL)`
     and storing the pointer it returns at %result. `module.callee` is the resolver's
@@ -167,7 +178,7 @@ def resolver_module(name: str, triple: str) -> ir.Module:
     module = ir.Module(name="lldb_jit_resolver")
     module.triple = triple
     resolver = ir.Function(module, ir.FunctionType(ptr, [i64, ptr]), f"{name}.resolver")
-    func = ir.Function(module, ir.FunctionType(ir.VoidType(), [ptr, ptr]), ENTRY)
+    func = ir.Function(module, ENTRY_TYPE, ENTRY)
     b = ir.IRBuilder(func.append_basic_block("entry"))
     b.store(b.call(resolver, [ir.Constant(i64, 0), ir.Constant(ptr, None)], name="impl"),
             func.args[1])
@@ -188,8 +199,7 @@ class IRGenerator:
         self.module.triple = triple
         if data_layout:
             self.module.data_layout = data_layout
-        self.target = targets.for_triple(triple)
-        self.long_double = long_double_type(self.target.long_double)
+        self.target, self.long_double = target_of(triple)
         self.hardware = self.target.hardware
         self.program = program
         self.result_type = program.result_type
@@ -198,8 +208,7 @@ class IRGenerator:
         for fdef in program.functions:       # first: the entry may call them
             self.define(fdef)
         self.returning = None
-        self.func = ir.Function(self.module, ir.FunctionType(ir.VoidType(), [ptr, ptr]),
-                                ENTRY)
+        self.func = ir.Function(self.module, ENTRY_TYPE, ENTRY)
         self.func.attributes.add("nounwind")
         self.begin(self.func)
         self.frame, self.result = self.func.args
@@ -565,7 +574,7 @@ class IRGenerator:
 
     def store(self, addr: ir.Value, value: ir.Value, ty: CType):
         t = strip_typedefs(ty)
-        if t.kind in RECORD_KINDS or t.kind is Kind.ARRAY:
+        if t.kind in COPIED_KINDS:
             self.memcpy(addr, value, t.size)
         elif t.kind is not Kind.VOID:
             _, volatile, atomic = qualifier_set(ty)
