@@ -839,15 +839,17 @@ class IRGenerator:
             return value if s.kind is Kind.PTR else b.inttoptr(value, to, "itoptr")
         if s.kind is Kind.PTR:
             return b.ptrtoint(value, to, "ptrtoi")
-        return self.int_resize(value, to, self.unsigned(s))
+        return self.int_resize(value, to, s)
 
-    def int_resize(self, value: ir.Value, to: ir.IntType, unsigned: bool) -> ir.Value:
+    def int_resize(self, value: ir.Value, to: ir.IntType, src: CType) -> ir.Value:
+        """An integer of C type `src` as one of `to`'s width."""
         width = value.type.width
         if to.width == width:
             return value
         if to.width < width:
             return self.builder.trunc(value, to, "trunc")
-        return (self.builder.zext if unsigned else self.builder.sext)(value, to, "ext")
+        extend = self.builder.zext if self.unsigned(src) else self.builder.sext
+        return extend(value, to, "ext")
 
 
 def handlers(prefix: str) -> dict[type, Callable]:
