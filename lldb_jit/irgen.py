@@ -16,10 +16,13 @@ debug info, so a struct is an opaque byte array reached by byte offsets (packing
 bit-fields included)."""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from llvmlite import ir
+from llvmlite.ir._utils import DuplicatedNameError, NameScope
 from llvmlite.ir.values import ArgumentAttributes
 
 from . import callconv, targets
@@ -27,16 +30,38 @@ from .callconv import Class, Passing
 from .frontend import Program
 from .frontend import ast as A
 from .frontend.ast import Op
-from .frontend.ctype import (CType, Kind, is_array, is_flonum, is_function, is_integer,
-                             is_pointer, is_record, is_unsigned, is_void, qualifier_set,
-                             strip_typedefs)
+from .frontend.ctype import (FLOAT_KINDS, INTEGER_KINDS, RECORD_KINDS, CType, Kind,
+                             is_flonum, is_function, is_integer, is_pointer, is_record,
+                             is_unsigned, is_void, qualifier_set, strip_typedefs)
 from .frontend.provider import SymKind
 
 ENTRY = "__lldb_jit_expr"
 
 i1, i8, i32, i64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
 ptr = ir.PointerType()
+ENTRY_TYPE = ir.FunctionType(ir.VoidType(), [ptr, ptr])   # void (ptr %frame, ptr %result)
 FLOAT_RANK = {Kind.FLOAT: 0, Kind.DOUBLE: 1, Kind.LDOUBLE: 2}
+# (Tuples of kinds named once: an enum member looked up on its class costs a call.)
+BY_ADDRESS_KINDS = RECORD_KINDS + (Kind.ARRAY, Kind.FUNC)  # values that are their address
+COPIED_KINDS = RECORD_KINDS + (Kind.ARRAY,)                 # stored by memcpy
+
+
+class QuickNameScope(NameScope):
+    """llvmlite's naming of values (a name taken gets `.1`, `.2`, ... appended), in one
+    call instead of its three or four: an expression names dozens of values."""
+
+    def register(self, name: str, deduplicate: bool = False) -> str:
+        used = self._useset
+        if name in used:
+            if not deduplicate:
+                raise DuplicatedNameError(name)
+            basename, counts = name, self._basenamemap
+            while name in used:
+                counts[basename] += 1
+                name = f"{basename}.{counts[basename]}"
+        used.add(name)
+        return name
+
 
 class VolatileLoad(ir.LoadInstr):
     """`load volatile` (llvmlite has no flag for it)."""
@@ -58,6 +83,10 @@ SHIFT_OPS = {(Op.SHL, True): "shl", (Op.SHL, False): "shl", (Op.SHR, True): "ash
              (Op.SHR, False): "lshr"}
 FLOAT_OPS = {Op.ADD: "fadd", Op.SUB: "fsub", Op.MUL: "fmul", Op.DIV: "fdiv",
              Op.MOD: "frem"}
+TEMP_NAMES = {op: f"{op.name.lower()}tmp" for op in Op}   # "addtmp"
+OP_SYMBOLS = {op: op.value for op in Op}                  # "<=" (op.value is slow)
+LOGICAL_OPS = (Op.LOGAND, Op.LOGOR)
+DIVISIONS = (Op.DIV, Op.MOD)
 
 
 class ExtFloatType(ir.Type):
@@ -135,6 +164,13 @@ def long_double_type(name: str) -> ir.Type:
     return ir.DoubleType() if name == "double" else ExtFloatType(name)
 
 
+@functools.cache
+def target_of(triple: str) -> tuple[targets.Target, ir.Type]:
+    """The target of `triple` and the LLVM type of its long double, found once."""
+    target = targets.for_triple(triple)
+    return target, long_double_type(target.long_double)
+
+
 def resolver_module(name: str, triple: str) -> ir.Module:
     """ENTRY calling the resolver of GNU indirect function `name` as `resolver(0, NULL)`
     and storing the pointer it returns at %result. `module.callee` is the resolver's
@@ -142,7 +178,7 @@ def resolver_module(name: str, triple: str) -> ir.Module:
     module = ir.Module(name="lldb_jit_resolver")
     module.triple = triple
     resolver = ir.Function(module, ir.FunctionType(ptr, [i64, ptr]), f"{name}.resolver")
-    func = ir.Function(module, ir.FunctionType(ir.VoidType(), [ptr, ptr]), ENTRY)
+    func = ir.Function(module, ENTRY_TYPE, ENTRY)
     b = ir.IRBuilder(func.append_basic_block("entry"))
     b.store(b.call(resolver, [ir.Constant(i64, 0), ir.Constant(ptr, None)], name="impl"),
             func.args[1])
@@ -159,20 +195,20 @@ def gen_module(program: Program, triple: str, data_layout: str = "") -> ir.Modul
 class IRGenerator:
     def __init__(self, program: Program, triple: str, data_layout: str):
         self.module = ir.Module(name="lldb_jit")
+        self.module.scope.__class__ = QuickNameScope
         self.module.triple = triple
         if data_layout:
             self.module.data_layout = data_layout
-        self.target = targets.for_triple(triple)
-        self.long_double = long_double_type(self.target.long_double)
+        self.target, self.long_double = target_of(triple)
         self.hardware = self.target.hardware
         self.program = program
         self.result_type = program.result_type
+        self.lltypes: dict[CType, ir.Type] = {}
         self.returning: CType | None = None   # in a FuncDef: its return type
         for fdef in program.functions:       # first: the entry may call them
             self.define(fdef)
         self.returning = None
-        self.func = ir.Function(self.module, ir.FunctionType(ir.VoidType(), [ptr, ptr]),
-                                ENTRY)
+        self.func = ir.Function(self.module, ENTRY_TYPE, ENTRY)
         self.func.attributes.add("nounwind")
         self.begin(self.func)
         self.frame, self.result = self.func.args
@@ -184,6 +220,7 @@ class IRGenerator:
     def begin(self, func: ir.Function):
         """Start generating `func`: its entry block (for allocas) and body."""
         self.func = func
+        func.scope.__class__ = QuickNameScope   # names its arguments already have stay
         # a load through a null pointer must fault, as in the program's own code, not be
         # folded away by LLVM as undefined behaviour (llvmlite does not know the name)
         set.add(func.attributes, "null_pointer_is_valid")
@@ -220,12 +257,21 @@ class IRGenerator:
     # --- types ------------------------------------------------------------------------
 
     def lltype(self, ty: CType) -> ir.Type:
-        ty = strip_typedefs(ty)
+        """The LLVM type of `ty`, made once per CType of the program (types do not change
+        while irgen runs; the same few recur at every node)."""
+        lltype = self.lltypes.get(ty)
+        if lltype is None:
+            lltype = self.lltypes[ty] = self.lower_type(strip_typedefs(ty))
+        return lltype
+
+    def lower_type(self, ty: CType) -> ir.Type:
         k = ty.kind
-        if k is Kind.VOID:
-            return ir.VoidType()
         if k is Kind.ENUM:
             return self.lltype(ty.base)
+        if k in INTEGER_KINDS:   # the most common, first
+            return ir.IntType(ty.size * 8)
+        if k is Kind.VOID:
+            return ir.VoidType()
         if k is Kind.FLOAT:
             return ir.FloatType()
         if k is Kind.DOUBLE:
@@ -236,7 +282,7 @@ class IRGenerator:
             return ptr
         if k is Kind.ARRAY:
             return ir.ArrayType(self.lltype(ty.base), max(ty.length, 0))
-        if k in (Kind.STRUCT, Kind.UNION, Kind.OPAQUE):
+        if k in RECORD_KINDS:
             return ir.ArrayType(i8, ty.size if ty.members is not None else 0)
         return ir.IntType(ty.size * 8)
 
@@ -366,9 +412,10 @@ class IRGenerator:
         return opaque(slot)
 
     def local_addr(self, var: A.LocalVar) -> ir.Value:
-        if id(var) not in self.locals:
-            self.locals[id(var)] = self.alloca(var.ty, var.name)
-        return self.locals[id(var)]
+        addr = self.locals.get(id(var))
+        if addr is None:
+            addr = self.locals[id(var)] = self.alloca(var.ty, var.name)
+        return addr
 
     def slot_addr(self, slot: int, name: str) -> ir.Value:
         if slot not in self.slot_addrs:
@@ -430,7 +477,7 @@ class IRGenerator:
     def _gen_stmt(self, node: A.Node):
         if self.builder.block.is_terminated:  # code after return/break: unreachable
             self.builder.position_at_end(self.func.append_basic_block("dead"))
-        getattr(self, "_stmt_" + type(node).__name__)(node)
+        STMT_HANDLERS[type(node)](self, node)
 
     def _stmt_Block(self, node: A.Block):
         for stmt in node.body:
@@ -515,28 +562,29 @@ class IRGenerator:
     def load(self, addr: ir.Value, ty: CType, name: str = "") -> ir.Value:
         """The value of the object at `addr`; records and arrays are their address.
         `_Atomic` scalars are loaded atomically, `volatile` ones exactly once."""
-        if is_record(ty) or is_array(ty) or is_function(ty):
+        t = strip_typedefs(ty)
+        if t.kind in BY_ADDRESS_KINDS:
             return addr
-        typ, align = self.lltype(ty), max(strip_typedefs(ty).align, 1)
+        typ, align = self.lltype(ty), max(t.align, 1)
         _, volatile, atomic = qualifier_set(ty)
         if atomic and self.lock_free(ty):
-            return self.builder.load_atomic(addr, "seq_cst", strip_typedefs(ty).size,
-                                            name=name, typ=typ)
+            return self.builder.load_atomic(addr, "seq_cst", t.size, name=name, typ=typ)
         load = self.builder.load(addr, name=name, typ=typ, align=align)
         if volatile:
             load.__class__ = VolatileLoad
         return load
 
     def store(self, addr: ir.Value, value: ir.Value, ty: CType):
-        if is_record(ty) or is_array(ty):
-            self.memcpy(addr, value, strip_typedefs(ty).size)
-        elif not is_void(ty):
+        t = strip_typedefs(ty)
+        if t.kind in COPIED_KINDS:
+            self.memcpy(addr, value, t.size)
+        elif t.kind is not Kind.VOID:
             _, volatile, atomic = qualifier_set(ty)
             if atomic and self.lock_free(ty):   # (builder.store_atomic wants typed pointers)
                 self.builder._insert(ir.instructions.StoreAtomicInstr(
-                    self.builder.block, value, addr, "seq_cst", strip_typedefs(ty).size))
+                    self.builder.block, value, addr, "seq_cst", t.size))
                 return
-            store = self.builder.store(value, addr, align=max(strip_typedefs(ty).align, 1))
+            store = self.builder.store(value, addr, align=max(t.align, 1))
             if volatile:
                 store.__class__ = VolatileStore
 
@@ -572,7 +620,7 @@ class IRGenerator:
     # --- expressions ------------------------------------------------------------------
 
     def gen(self, node: A.Node) -> ir.Value | None:
-        return getattr(self, "_gen_" + type(node).__name__)(node)
+        return GEN_HANDLERS[type(node)](self, node)
 
     def addr(self, node: A.Node) -> ir.Value:
         """The address of an lvalue (or of a record/array-valued expression)."""
@@ -651,34 +699,35 @@ class IRGenerator:
         if op is Op.COMMA:
             self.gen(node.lhs)
             return self.gen(node.rhs)
-        if op in (Op.LOGAND, Op.LOGOR):
+        if op in LOGICAL_OPS:
             return self.logical(node)
         lhs, rhs = self.gen(node.lhs), self.gen(node.rhs)
-        operand_ty = node.lhs.ty
+        operand_ty = strip_typedefs(node.lhs.ty)
         if op in A.COMPARISONS:
             return self.compare(op, lhs, rhs, operand_ty)
         b = self.builder
-        if is_pointer(operand_ty):  # pointer difference in bytes (the checker divides)
+        if operand_ty.kind is Kind.PTR:  # pointer difference in bytes (the checker divides)
             return b.sub(b.ptrtoint(lhs, i64), b.ptrtoint(rhs, i64), "ptrdiff")
-        if is_flonum(operand_ty):
-            return getattr(b, FLOAT_OPS[op])(lhs, rhs, name=f"{op.name.lower()}tmp")
+        if operand_ty.kind in FLOAT_KINDS:
+            return getattr(b, FLOAT_OPS[op])(lhs, rhs, name=TEMP_NAMES[op])
+        method = INT_OPS.get(op)
+        if method is not None:
+            return getattr(b, method)(lhs, rhs, name=TEMP_NAMES[op])
         signed = not self.unsigned(operand_ty)
-        if op in (Op.DIV, Op.MOD):
+        if op in DIVISIONS:
             return self.hardware.divide(b, op, lhs, rhs, signed)
-        if op in (Op.SHL, Op.SHR):
-            rhs, method = self.hardware.shift_count(b, rhs), SHIFT_OPS[op, signed]
-        else:
-            method = INT_OPS[op]
-        return getattr(b, method)(lhs, rhs, name=f"{op.name.lower()}tmp")
+        rhs = self.hardware.shift_count(b, rhs)
+        return getattr(b, SHIFT_OPS[op, signed])(lhs, rhs, name=TEMP_NAMES[op])
 
     def compare(self, op: Op, lhs: ir.Value, rhs: ir.Value, ty: CType) -> ir.Value:
         b = self.builder
+        symbol = OP_SYMBOLS[op]
         if is_flonum(ty):
-            cmp = (b.fcmp_unordered if op is Op.NE else b.fcmp_ordered)(op.value, lhs, rhs)
+            cmp = (b.fcmp_unordered if op is Op.NE else b.fcmp_ordered)(symbol, lhs, rhs)
         elif self.unsigned(ty) or is_pointer(ty):
-            cmp = b.icmp_unsigned(op.value, lhs, rhs, "cmptmp")
+            cmp = b.icmp_unsigned(symbol, lhs, rhs, "cmptmp")
         else:
-            cmp = b.icmp_signed(op.value, lhs, rhs, "cmptmp")
+            cmp = b.icmp_signed(symbol, lhs, rhs, "cmptmp")
         return b.zext(cmp, i32, "booltmp")
 
     def logical(self, node: A.Binary) -> ir.Value:
@@ -780,27 +829,40 @@ class IRGenerator:
         to = self.lltype(d)
         if d.kind is Kind.BOOL:
             return b.zext(self.truth(value, s), to, "tobool")
-        if is_flonum(d):
-            if is_flonum(s):
+        if d.kind in FLOAT_KINDS:
+            if s.kind in FLOAT_KINDS:
                 grow = FLOAT_RANK[d.kind] > FLOAT_RANK[s.kind]
                 same = FLOAT_RANK[d.kind] == FLOAT_RANK[s.kind]
                 return value if same else (b.fpext if grow else b.fptrunc)(value, to, "fconv")
             return (b.uitofp if self.unsigned(s) else b.sitofp)(value, to, "itofp")
-        if is_flonum(s):
+        if s.kind in FLOAT_KINDS:
             return self.hardware.float_to_int(b, value, to, not self.unsigned(d))
-        if is_pointer(d):
-            return value if is_pointer(s) else b.inttoptr(value, to, "itoptr")
-        if is_pointer(s):
+        if d.kind is Kind.PTR:
+            return value if s.kind is Kind.PTR else b.inttoptr(value, to, "itoptr")
+        if s.kind is Kind.PTR:
             return b.ptrtoint(value, to, "ptrtoi")
-        return self.int_resize(value, to, self.unsigned(s))
+        return self.int_resize(value, to, s)
 
-    def int_resize(self, value: ir.Value, to: ir.IntType, unsigned: bool) -> ir.Value:
+    def int_resize(self, value: ir.Value, to: ir.IntType, src: CType) -> ir.Value:
+        """An integer of C type `src` as one of `to`'s width."""
         width = value.type.width
         if to.width == width:
             return value
         if to.width < width:
             return self.builder.trunc(value, to, "trunc")
-        return (self.builder.zext if unsigned else self.builder.sext)(value, to, "ext")
+        extend = self.builder.zext if self.unsigned(src) else self.builder.sext
+        return extend(value, to, "ext")
+
+
+def handlers(prefix: str) -> dict[type, Callable]:
+    """IRGenerator's `<prefix><NodeClass>` methods by node class, looked up once rather
+    than by name at every node."""
+    return {cls: getattr(IRGenerator, prefix + cls.__name__) for cls in vars(A).values()
+            if isinstance(cls, type) and hasattr(IRGenerator, prefix + cls.__name__)}
+
+
+GEN_HANDLERS = handlers("_gen_")      # expressions: gen()
+STMT_HANDLERS = handlers("_stmt_")    # statements: _gen_stmt()
 
 
 def opaque(value: ir.Value) -> ir.Value:

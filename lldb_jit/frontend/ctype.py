@@ -100,6 +100,7 @@ UNSIGNED_KINDS = {Kind.BOOL, Kind.UCHAR, Kind.USHORT, Kind.UINT, Kind.ULONG, Kin
 INTEGER_KINDS = UNSIGNED_KINDS | {Kind.CHAR, Kind.SCHAR, Kind.SHORT, Kind.INT, Kind.LONG,
                                   Kind.LLONG, Kind.ENUM}
 FLOAT_KINDS = {Kind.FLOAT, Kind.DOUBLE, Kind.LDOUBLE}
+RECORD_KINDS = (Kind.STRUCT, Kind.UNION, Kind.OPAQUE)   # values reached by their address
 
 # Integer conversion rank (C11 6.3.1.1); enums rank as their underlying type.
 RANK = {Kind.BOOL: 0, Kind.CHAR: 1, Kind.SCHAR: 1, Kind.UCHAR: 1, Kind.SHORT: 2,
@@ -212,8 +213,14 @@ def unqualified(ty: CType) -> CType:
 
 # --- predicates ---------------------------------------------------------------------
 
+# `Kind.TYPEDEF` costs as much as a function call (Python 3.11's EnumType.__getattr__
+# sends every member lookup on the class down the slow path); the two predicates run
+# at every node of every pass use this name instead.
+_TYPEDEF = Kind.TYPEDEF
+
+
 def strip_typedefs(ty: CType) -> CType:
-    while ty.kind is Kind.TYPEDEF:
+    while ty.kind is _TYPEDEF:
         ty = ty.base
     return ty
 
@@ -224,7 +231,7 @@ def qualifier_set(ty: CType) -> tuple[bool, bool, bool]:
     while True:
         const, volatile = const or ty.is_const, volatile or ty.is_volatile
         atomic = atomic or ty.is_atomic
-        if ty.kind is not Kind.TYPEDEF:
+        if ty.kind is not _TYPEDEF:
             return const, volatile, atomic
         ty = ty.base
 
@@ -257,7 +264,7 @@ def is_unsigned(ty: CType) -> bool:
 
 
 def is_record(ty: CType) -> bool:
-    return strip_typedefs(ty).kind in (Kind.STRUCT, Kind.UNION, Kind.OPAQUE)
+    return strip_typedefs(ty).kind in RECORD_KINDS
 
 
 def is_void(ty: CType) -> bool:
