@@ -28,6 +28,14 @@ def build(source: Path, out_dir: Path, *flags: str) -> Path:
     return exe
 
 
+def build_library(source: Path, out_dir: Path) -> Path:
+    """`source` as the shared library lib<stem>.so in `out_dir`."""
+    lib = out_dir / f"lib{source.stem}.so"
+    subprocess.run(["gcc", "-g", "-O0", "-shared", "-fPIC", "-o", str(lib), str(source)],
+                   check=True)
+    return lib
+
+
 def cross_build(source: Path, out_dir: Path, cpu: str, *flags: str) -> Path:
     """`source` built -static by `cpu`'s Debian cross compiler, for qemu-`cpu`."""
     import pytest

@@ -5,18 +5,16 @@ by `expression` in between are seen as they are now, and a re-run process starts
 afresh. (Registers the user writes between evaluations: test_session.py.)"""
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 
-from lldbrun import HERE, batch, build, parse_result
+from lldbrun import HERE, batch, build, build_library, parse_result
 
 
 @pytest.fixture(scope="module")
 def stops_exe(tmp_path_factory):
     out = tmp_path_factory.mktemp("stops")
-    subprocess.run(["gcc", "-g", "-O0", "-shared", "-fPIC", "-o", str(out / "libstops_extra.so"),
-                    str(HERE / "programs" / "stops_extra.c")], check=True)
+    build_library(HERE / "programs" / "stops_extra.c", out)
     return build(HERE / "programs" / "stops.c", out, "-ldl")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from lldbrun import HERE, batch, parse_result
+from lldbrun import HERE, batch, build_library, parse_result
 
 PROGRAMS = HERE / "programs"
 
@@ -27,9 +27,7 @@ def realc_so(tmp_path_factory):
     """realc_other.c as a shared library: struct opaque is defined only there, and the
     executable holds a copy-relocated `the_opaque`."""
     out = tmp_path_factory.mktemp("realc_so")
-    lib = out / "librealc_other.so"
-    subprocess.run(["gcc", "-g", "-O0", "-shared", "-fPIC", "-o", str(lib),
-                    str(PROGRAMS / "realc_other.c")], check=True)
+    build_library(PROGRAMS / "realc_other.c", out)
     exe = out / "realc"
     subprocess.run(["gcc", "-g", "-O0", "-o", str(exe), str(PROGRAMS / "realc.c"),
                     f"-L{out}", "-lrealc_other", f"-Wl,-rpath,{out}"], check=True)

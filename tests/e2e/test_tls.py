@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 
 import pytest
 
-from lldbrun import HERE, STUBS, batch, build, cross_build, parse_result, stub
+from lldbrun import HERE, STUBS, batch, build, build_library, cross_build, parse_result, stub
 
 # What each thread set (thread 1 is main, 2 and 3 the workers with id 1 and 2).
 VALUES = {
@@ -185,8 +184,7 @@ def test_through_every_stub(kind, tls_exe, qemu_tls_exe):
 @pytest.fixture(scope="module")
 def dlopen_exe(tmp_path_factory):
     out = tmp_path_factory.mktemp("tls-dlopen")
-    subprocess.run(["gcc", "-g", "-O0", "-shared", "-fPIC", "-o", str(out / "libtls_lib.so"),
-                    str(HERE / "programs" / "tls_lib.c")], check=True)
+    build_library(HERE / "programs" / "tls_lib.c", out)
     return build(HERE / "programs" / "tls_dlopen.c", out, "-pthread")
 
 
