@@ -90,27 +90,28 @@ def _reader(path: str) -> MacroReader | None:
     return reader
 
 
-def _section_names(stream) -> bytes:
-    """The section name string table of the ELF file open as `stream`; where the file
-    holds no plain one (not ELF, or extended section numbering), a text that names every
-    section of interest, so that pyelftools looks."""
-    header = stream.read(64)
-    if header[:4] != b"\x7fELF" or header[4] not in (1, 2) or header[5] not in (1, 2):
-        return b"debug_mac"
-    wide, order = header[4] == 2, "<" if header[5] == 1 else ">"
-    shoff, = struct.unpack_from(order + ("Q" if wide else "I"), header, 0x28 if wide else 0x20)
-    shentsize, shnum, shstrndx = struct.unpack_from(order + "HHH", header,
-                                                    0x3A if wide else 0x2E)
-    if not shoff or not shnum or shstrndx >= shnum:     # none, or SHN_XINDEX numbering
-        return b"debug_mac"
-    stream.seek(shoff + shstrndx * shentsize)
-    entry = stream.read(shentsize)
-    offset, size = struct.unpack_from(order + ("QQ" if wide else "II"), entry,
-                                      0x18 if wide else 0x10)
-    stream.seek(offset)
-    names = stream.read(size)
-    stream.seek(0)
-    return names
+def _section_names(stream) -> bytes | None:
+    """The section name string table of the ELF file open as `stream` (left at its
+    start); None where the file holds no plain one (not ELF, or extended section
+    numbering): then only pyelftools can tell."""
+    try:
+        header = stream.read(64)
+        if header[:4] != b"\x7fELF" or header[4] not in (1, 2) or header[5] not in (1, 2):
+            return None
+        wide, order = header[4] == 2, "<" if header[5] == 1 else ">"
+        shoff, = struct.unpack_from(order + ("Q" if wide else "I"), header,
+                                    0x28 if wide else 0x20)
+        shentsize, shnum, shstrndx = struct.unpack_from(order + "HHH", header,
+                                                        0x3A if wide else 0x2E)
+        if not shoff or not shnum or shstrndx >= shnum:   # none, or SHN_XINDEX numbering
+            return None
+        stream.seek(shoff + shstrndx * shentsize)
+        offset, size = struct.unpack_from(order + ("QQ" if wide else "II"),
+                                          stream.read(shentsize), 0x18 if wide else 0x10)
+        stream.seek(offset)
+        return stream.read(size)
+    finally:
+        stream.seek(0)
 
 
 class MacroReader:
@@ -122,7 +123,8 @@ class MacroReader:
         from elftools.elf.elffile import ELFFile   # pyelftools: loaded when first needed
         stream = open(path, "rb")
         try:
-            if b"debug_mac" not in _section_names(stream):
+            names = _section_names(stream)
+            if names is not None and b"debug_mac" not in names:
                 stream.close()         # pyelftools takes milliseconds to find that out
                 return None
             elf = ELFFile(stream)
