@@ -131,7 +131,7 @@ class Plan:
     def _prepare(self, block: ir.Block, out: "_Block") -> None:
         checked, slots = self._checked, self._slots
         for inst in block.instructions:
-            _, prepare = _PREPARE.get(type(inst)) or _preparation(type(inst))
+            _, prepare = _preparation(type(inst))
             if prepare is _phi:
                 out.phis.append(self._phi(inst))
                 continue
@@ -459,11 +459,14 @@ _phi, _terminator, _call = Plan._phi, Plan._terminator, Plan._call
 
 def _preparation(cls: type) -> tuple[type, Callable]:
     """The class of _PREPARATIONS instructions of class `cls` are, and their preparation."""
-    for known, prepare in _PREPARATIONS:
-        if issubclass(cls, known):
-            _PREPARE[cls] = known, prepare
-            return known, prepare
-    raise Unsupported(cls.__name__)
+    found = _PREPARE.get(cls)
+    if found is None:
+        found = next(((known, prepare) for known, prepare in _PREPARATIONS
+                      if issubclass(cls, known)), None)
+        if found is None:
+            raise Unsupported(cls.__name__)
+        _PREPARE[cls] = found
+    return found
 
 
 def _promotable(func: ir.Function) -> set[int]:
@@ -474,7 +477,7 @@ def _promotable(func: ir.Function) -> set[int]:
     spoilt: set[int] = set()        # the values used otherwise
     for block in func.blocks:
         for inst in block.instructions:
-            known, _ = _PREPARE.get(type(inst)) or _preparation(type(inst))
+            known, _ = _preparation(type(inst))
             if known is ir.LoadInstr:
                 accesses.append((inst.operands[0], inst.type, inst))
             elif known is ir.StoreInstr:
