@@ -30,9 +30,9 @@ from .callconv import Class, Passing
 from .frontend import Program
 from .frontend import ast as A
 from .frontend.ast import Op
-from .frontend.ctype import (FLOAT_KINDS, INTEGER_KINDS, RECORD_KINDS, CType, Kind,
-                             is_flonum, is_function, is_integer, is_pointer, is_record,
-                             is_unsigned, is_void, qualifier_set, strip_typedefs)
+from .frontend.ctype import (FLOAT_KINDS, RECORD_KINDS, CType, Kind, is_flonum, is_function,
+                             is_integer, is_pointer, is_record, is_unsigned, is_void,
+                             qualifier_set, strip_typedefs)
 from .frontend.provider import SymKind
 
 ENTRY = "__lldb_jit_expr"
@@ -268,8 +268,6 @@ class IRGenerator:
         k = ty.kind
         if k is Kind.ENUM:
             return self.lltype(ty.base)
-        if k in INTEGER_KINDS:   # the most common, first
-            return ir.IntType(ty.size * 8)
         if k is Kind.VOID:
             return ir.VoidType()
         if k is Kind.FLOAT:
