@@ -297,7 +297,7 @@ class FrameProvider:
     def __init__(self, target: lldb.SBTarget, frame: lldb.SBFrame | None,
                  converter: TypeConverter, persistent: dict,
                  tls: ThreadLocalStorage | None = None, definitions: dict | None = None,
-                 macros: Mapping[str, Macro] | None = None):
+                 macros: Mapping[str, Macro] | None = None, known: dict | None = None):
         self.target = target
         self.frame = frame if frame is not None and frame.IsValid() else None
         self.module = self.frame.GetModule() if self.frame else None
@@ -305,7 +305,6 @@ class FrameProvider:
         self.persistent = persistent      # name -> PersistentVar (see session.py)
         self.expression_vars: dict[str, lldb.SBValue] = {}   # LLDB's own `$` names used
         self.expression_refs: dict[str, int] = {}    # those that are C++ references: where to
-        self.locals: dict[str, lldb.SBValue] = {}
         self.registers: dict[str, str] = {}   # `$name` -> the register's own name
         self.addresses: dict[str, int] = {}   # link name -> load address (from debug info)
         self.indirect: dict[str, int] = {}    # GNU indirect functions: name -> resolver
@@ -317,16 +316,35 @@ class FrameProvider:
         self.thread_locals: dict[str, ThreadLocal] = {}   # THREAD_LOCAL symbols by name
         self._libraries_loaded = False
         self._macros = macros     # the frame's, when the caller knows them already
+        # what names found at this stop mean (kept by the caller per stop and per set of
+        # modules): name -> (Symbol, its address or None, its ThreadLocal or None), and
+        # ("typedef", name) -> CType or None
+        self._known = known if known is not None else {}
 
     # -- identifiers ------------------------------------------------------------------
     def lookup_identifier(self, name: str) -> Symbol | None:
         if name.startswith("$"):
             return self._persistent(name) or self._register(name)
-        found = (self._local(name) or self._definition(name) or self._global(name)
-                 or self._function(name) or self._enumerator(name))
+        known = self._known.get(name)
+        # a local hides a --top-level definition, which hides the debuggee's names
+        if known is not None and (known[0].kind is SymKind.LOCAL or name not in self.definitions):
+            symbol, address, tls_var = known
+            if address is not None:
+                self.addresses[symbol.link_name] = address
+            if tls_var is not None:
+                self.thread_locals[name] = tls_var
+            return symbol
+        found = self._local(name) or self._definition(name)
+        if found is not None and found.kind is not SymKind.LOCAL:
+            return found           # (a definition: it may be replaced, never kept here)
+        found = found or self._global(name) or self._function(name) or self._enumerator(name)
         if found is None and self._load_libraries():
             return self.lookup_identifier(name)
-        return found or self._data_symbol(name)
+        found = found or self._data_symbol(name)
+        if found is not None:
+            self._known[name] = (found, self.addresses.get(found.link_name),
+                                 self.thread_locals.get(name))
+        return found
 
     def _definition(self, name: str) -> Symbol | None:
         """A function or global defined by `jit-eval --top-level`: the linker resolves
@@ -403,7 +421,6 @@ class FrameProvider:
         v = plain(self.frame.FindVariable(name))
         if not v.IsValid() or v.GetValueType() not in _LOCAL_VALUE_TYPES:
             return None
-        self.locals[name] = v
         error = v.GetError()
         unavailable = "" if error.Success() else (error.GetCString() or "no value")
         return Symbol(name, SymKind.LOCAL, self.types.convert(v.GetType()),
@@ -587,7 +604,10 @@ class FrameProvider:
 
     # -- types ------------------------------------------------------------------------
     def lookup_typedef(self, name: str) -> CType | None:
-        return self.types.lookup_typedef(name, self.module)
+        key = ("typedef", name)     # (the parser asks for every identifier it reads)
+        if key not in self._known:
+            self._known[key] = self.types.lookup_typedef(name, self.module)
+        return self._known[key]
 
     def lookup_tag(self, kind: str, name: str) -> CType | None:
         defined = self.definitions.get((kind, name))    # by `jit-eval --top-level`

@@ -214,6 +214,7 @@ class Session:
         generation = self._modules.generation     # (an evaluation may load a library)
         if generation is None or generation != self._types_generation:
             self.types.forget_lookups()
+            self._stop_facts["names"] = {}
             self._types_generation = generation
         self._stop = stop
         return self._stop_facts
@@ -238,9 +239,11 @@ class Session:
         return complete(text, self._provider(frame, self._facts_for(frame)))
 
     def _provider(self, frame: lldb.SBFrame, facts: dict) -> FrameProvider:
-        """A type provider for `frame`, with the macros of this stop (found once)."""
+        """A type provider for `frame`, with the macros of this stop and the names found
+        at it (each found once)."""
         provider = FrameProvider(self.target, frame, self.types, self.persistent, self.tls,
-                                 self.definitions, facts.get("macros"))
+                                 self.definitions, facts.get("macros"),
+                                 facts.setdefault("names", {}))
         facts["macros"] = provider.macros()
         return provider
 

@@ -79,6 +79,25 @@ def test_the_program_calls_the_defined_function(toplevel_exe):
     assert "work: 20" in out[4] and "apply: 4" in out[4]   # 12 + twice(4); twice(2)
 
 
+def test_a_definition_hides_the_program_name_found_before_at_the_same_stop(toplevel_exe):
+    """The program's `base` and `add` are found (and kept for this stop) first; the
+    definitions of the same names made at that stop win from then on, as C scope says,
+    while LLDB's `expression` still sees the program's."""
+    out = results(toplevel_exe, [
+        "jit-eval base",
+        "jit-eval add(3, 4)",
+        TOP + "int base = 7; int add(int a, int b) { return a * b; }",
+        "jit-eval base",
+        "jit-eval add(3, 4)",
+        "expression base",
+    ])
+    assert parse_result(out[0]) == ("int", "10")
+    assert parse_result(out[1]) == ("int", "7")
+    assert parse_result(out[3]) == ("int", "7")
+    assert parse_result(out[4]) == ("int", "12")
+    assert parse_result(out[5]) == ("int", "10")
+
+
 def test_globals_persist(toplevel_exe):
     out = results(toplevel_exe, [
         TOP + "int tl_counter = 5; int bump(void) { return ++tl_counter; }",
