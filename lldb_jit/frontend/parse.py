@@ -111,8 +111,10 @@ class Parser:
         return self.toks[min(self.pos + n, len(self.toks) - 1)]
 
     def equal(self, text: str) -> bool:
-        tok = self.tok
-        return tok.text == text and tok.kind in (TK.PUNCT, TK.KEYWORD)
+        """Whether the token is the punctuator or keyword `text` (no other token's text
+        can be one: identifiers that are keywords are keywords, literals keep their
+        digits or quotes)."""
+        return self.toks[self.pos].text == text
 
     def consume(self, text: str) -> bool:
         if self.equal(text):

@@ -46,13 +46,21 @@ PUNCTUATORS = sorted("""
 
 _FILE_SCOPE = re.compile(r"('[^'\\\n]+')\s*::")
 _IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
-_SPACE = re.compile(r"(?:\s+|//[^\n]*|/\*.*?\*/)+", re.S)
+_BLANK = r"\s+|//[^\n]*|/\*.*?\*/"        # a blank run or a comment
+_SPACE = re.compile(f"(?:{_BLANK})+", re.S)
 # A preprocessing number (C11 6.4.8), checked afterwards by _convert_number.
 _PPNUM = re.compile(r"\.?[0-9](?:[eEpP][+-]|[0-9A-Za-z_.])*")
 # A number, an identifier or a punctuator, told apart by their first characters; the
 # rest (literals in quotes, anything invalid) _next_token looks at itself.
 _TOKEN = re.compile(f"(?P<number>{_PPNUM.pattern})|(?P<ident>{_IDENT.pattern})|"
                     f"(?P<punct>{'|'.join(map(re.escape, PUNCTUATORS))})")
+# Blanks and comments, then one of those: most tokens in one match. The blanks are
+# matched whole, never given back (a lookahead does not backtrack): `// c` is a comment
+# to the end of its line, not `//` and `c`. A `/*` left open is no `/`: the loop below
+# reports it.
+_NEXT = re.compile(f"(?=(?P<blank>(?:{_BLANK})*))(?P=blank)"
+                   f"(?:(?P<number>{_PPNUM.pattern})|(?P<ident>{_IDENT.pattern})|"
+                   f"(?!/\\*)(?P<punct>{'|'.join(map(re.escape, PUNCTUATORS))}))", re.S)
 _INT = re.compile(r"(0[xX][0-9A-Fa-f]+|0[bB][01]+|[0-9]+)([uUlL]*)")
 _DEC_FLOAT = re.compile(r"(?:[0-9]*\.[0-9]+|[0-9]+\.?)(?:[eE][+-]?[0-9]+)?")
 _HEX_FLOAT = re.compile(r"0[xX](?:[0-9A-Fa-f]*\.[0-9A-Fa-f]+|[0-9A-Fa-f]+\.?)[pP][+-]?[0-9]+")
@@ -83,6 +91,19 @@ def tokenize(src: str) -> list[Token]:
     toks: list[Token] = []
     pos = 0
     while True:
+        m = _NEXT.match(src, pos)
+        if m is not None:
+            kind = m.lastgroup
+            start, text = m.start(kind), m.group(kind)
+            if kind == "ident":
+                toks.append(Token(TK.KEYWORD if text in KEYWORDS else TK.IDENT, start,
+                                  len(text), text))
+            elif kind == "punct":
+                toks.append(Token(TK.PUNCT, start, len(text), text))
+            else:
+                toks.append(_number(text, start))
+            pos = m.end()
+            continue
         m = _SPACE.match(src, pos)
         if m:
             pos = m.end()
