@@ -159,9 +159,12 @@ class Readable:
         self.lines: dict[int, bytes] = {}     # this interpretation's reads
 
     def read(self, address: int, size: int) -> bytes:
-        first, end = address - address % self.LINE, address + size
+        offset = address % self.LINE
+        first, end = address - offset, address + size
+        if offset + size <= self.LINE:      # (most reads: within one line)
+            return (self.lines.get(first) or self._line(first))[offset:offset + size]
         data = b"".join(self._line(line) for line in range(first, end, self.LINE))
-        return data[address - first:end - first]
+        return data[offset:end - first]
 
     def _line(self, line: int) -> bytes:
         from .interpret import Bail

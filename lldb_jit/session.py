@@ -351,7 +351,8 @@ class Session:
             outcome = Outcome("", clock.times, dumps)
             if program.result_type is not None:
                 self._keep_result(program.result_type, result_address, scope,
-                                  facts["language"], outcome)
+                                  facts["language"], outcome,
+                                  interpreted and interpreted[:program.result_type.size])
             clock.lap("report")
         finally:
             scope.free_all()
@@ -630,14 +631,15 @@ class Session:
         return changed, dropped
 
     def _keep_result(self, ty: CType, address: int, scope: Scope, language: int,
-                     outcome: Outcome) -> None:
-        """The result stays where the code wrote it and becomes LLDB's next `$N`."""
+                     outcome: Outcome, data: bytes | None) -> None:
+        """The result stays where the code wrote it and becomes LLDB's next `$N`;
+        `data`, its bytes when we wrote them, else as LLDB read them."""
         sbtype, exact = self.types.to_sbtype(ty)
         value = persistent_result(self.target, address, sbtype)
         scope.keep(address)
         var = PersistentVar(value.GetName(), ty, address, lldb_address=address)
         self.persistent[var.name] = var
-        self._results[var.name] = _Result(var, _bytes_of(value))
+        self._results[var.name] = _Result(var, _bytes_of(value) if data is None else data)
         outcome.value, outcome.spelling = value, None if exact else type_name(ty)
         outcome.language = language
         if has_defined_record(ty):      # a struct jit-eval defined: no SBType for it
