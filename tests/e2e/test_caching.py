@@ -96,6 +96,36 @@ def test_dollar_names_made_and_changed_in_between(stops_exe):
     assert got[11] == ("int", "1")
 
 
+def test_names_are_asked_of_lldb_once_per_stop(stops_exe, tmp_path):
+    """A name found at a stop is not looked up again there, whatever expression uses
+    it, even with --no-cache (which analyzes each text anew); at the next stop it is."""
+    helper = tmp_path / "asking.py"
+    helper.write_text(
+        "import lldb, lldb_jit\n"
+        "asked = []\n"
+        "def counting(name):\n"
+        "    real = getattr(lldb.SBFrame, name)\n"
+        "    def wrapped(self, *args):\n"
+        "        asked.append(args[0])\n"
+        "        return real(self, *args)\n"
+        "    setattr(lldb.SBFrame, name, wrapped)\n"
+        "for name in ('FindVariable', 'FindValue'):\n"
+        "    counting(name)\n"
+        "def ask(frame, text):\n"
+        "    del asked[:]\n"
+        "    value = lldb_jit.evaluate(frame, text, cache=False)\n"
+        "    print('asked', value.GetValueAsSigned(), sorted(set(asked)))\n")
+    ask = "script asking.ask(lldb.frame, '{}')"
+    commands = [f"command script import {helper}", ask.format("local + counter"),
+                ask.format("local + counter"), ask.format("counter * 100 + local"),
+                "continue", ask.format("local + counter")]
+    out = [o for _, o in batch(stops_exe, commands)]
+    assert "asked 1 ['counter', 'local']" in out[1]       # local = 0, counter = 1
+    assert "asked 1 []" in out[2]
+    assert "asked 100 []" in out[3]
+    assert "asked 12 ['counter', 'local']" in out[5]     # the next stop: 10 and 2
+
+
 def test_rerun_process_starts_afresh(stops_exe):
     commands = ["jit-eval local + counter", "jit-eval mixed + counter", "continue",
                 "jit-eval local + counter", "process kill", "run",
