@@ -145,6 +145,19 @@ class StackAlignAttributes(ArgumentAttributes):
             super()._expand(name, typ)
 
 
+@dataclass(slots=True, frozen=True)
+class Access:
+    """How irgen loads and stores objects of one C type."""
+    by_address: bool          # records, arrays, functions: their value is their address
+    copied: bool              # records, arrays: stored by memcpy
+    void: bool
+    lltype: ir.Type | None    # the others': their LLVM type
+    align: int
+    size: int
+    volatile: bool            # loaded and stored exactly once
+    atomic: bool              # loaded and stored atomically, in one instruction
+
+
 @dataclass(slots=True)
 class Signature:
     """A C call as LLVM sees it once the calling convention is applied: the function
@@ -204,6 +217,7 @@ class IRGenerator:
         self.program = program
         self.result_type = program.result_type
         self.lltypes: dict[CType, ir.Type] = {}
+        self.accesses: dict[CType, Access] = {}
         self.returning: CType | None = None   # in a FuncDef: its return type
         for fdef in program.functions:       # first: the entry may call them
             self.define(fdef)
@@ -557,33 +571,43 @@ class IRGenerator:
 
     # --- loads and stores -------------------------------------------------------------
 
+    def access(self, ty: CType) -> Access:
+        """How objects of `ty` are loaded and stored, found once per CType."""
+        found = self.accesses.get(ty)
+        if found is None:
+            t = strip_typedefs(ty)
+            _, volatile, atomic = qualifier_set(ty)
+            scalar = t.kind not in BY_ADDRESS_KINDS and t.kind is not Kind.VOID
+            found = self.accesses[ty] = Access(
+                t.kind in BY_ADDRESS_KINDS, t.kind in COPIED_KINDS, t.kind is Kind.VOID,
+                self.lltype(ty) if scalar else None, max(t.align, 1), t.size, volatile,
+                atomic and self.lock_free(ty))
+        return found
+
     def load(self, addr: ir.Value, ty: CType, name: str = "") -> ir.Value:
         """The value of the object at `addr`; records and arrays are their address.
         `_Atomic` scalars are loaded atomically, `volatile` ones exactly once."""
-        t = strip_typedefs(ty)
-        if t.kind in BY_ADDRESS_KINDS:
+        a = self.access(ty)
+        if a.by_address:
             return addr
-        typ, align = self.lltype(ty), max(t.align, 1)
-        _, volatile, atomic = qualifier_set(ty)
-        if atomic and self.lock_free(ty):
-            return self.builder.load_atomic(addr, "seq_cst", t.size, name=name, typ=typ)
-        load = self.builder.load(addr, name=name, typ=typ, align=align)
-        if volatile:
+        if a.atomic:
+            return self.builder.load_atomic(addr, "seq_cst", a.size, name=name, typ=a.lltype)
+        load = self.builder.load(addr, name=name, typ=a.lltype, align=a.align)
+        if a.volatile:
             load.__class__ = VolatileLoad
         return load
 
     def store(self, addr: ir.Value, value: ir.Value, ty: CType):
-        t = strip_typedefs(ty)
-        if t.kind in COPIED_KINDS:
-            self.memcpy(addr, value, t.size)
-        elif t.kind is not Kind.VOID:
-            _, volatile, atomic = qualifier_set(ty)
-            if atomic and self.lock_free(ty):   # (builder.store_atomic wants typed pointers)
+        a = self.access(ty)
+        if a.copied:
+            self.memcpy(addr, value, a.size)
+        elif not a.void:
+            if a.atomic:   # (builder.store_atomic wants typed pointers)
                 self.builder._insert(ir.instructions.StoreAtomicInstr(
-                    self.builder.block, value, addr, "seq_cst", t.size))
+                    self.builder.block, value, addr, "seq_cst", a.size))
                 return
-            store = self.builder.store(value, addr, align=max(t.align, 1))
-            if volatile:
+            store = self.builder.store(value, addr, align=a.align)
+            if a.volatile:
                 store.__class__ = VolatileStore
 
     @staticmethod
