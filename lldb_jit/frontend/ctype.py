@@ -11,7 +11,14 @@ import enum
 from dataclasses import dataclass, field
 
 
-class Kind(enum.Enum):
+class FastEnum(enum.Enum):
+    """An enum hashed by identity. Enum's own __hash__ is Python code (it hashes the
+    member's name), and the passes look kinds and operators up in sets and dicts at
+    every node; members are singletons, so identity is equality."""
+    __hash__ = object.__hash__
+
+
+class Kind(FastEnum):
     VOID = "void"
     BOOL = "_Bool"
     CHAR = "char"

@@ -3,16 +3,15 @@ producing tokens that know their offset and length. Literals carry their value a
 type; adjacent string literals are joined into one token spanning them all."""
 from __future__ import annotations
 
-import enum
 import re
 from dataclasses import dataclass
 
 from ..errors import CompileError
-from .ctype import (CType, array_of, is_unsigned, ty_char, ty_double, ty_float, ty_int,
-                    ty_ldouble, ty_llong, ty_long, ty_uint, ty_ullong, ty_ulong)
+from .ctype import (CType, FastEnum, array_of, is_unsigned, ty_char, ty_double, ty_float,
+                    ty_int, ty_ldouble, ty_llong, ty_long, ty_uint, ty_ullong, ty_ulong)
 
 
-class TK(enum.Enum):
+class TK(FastEnum):
     IDENT = "identifier"
     KEYWORD = "keyword"
     PUNCT = "punctuator"
