@@ -133,7 +133,7 @@ class Checker:
         return result_type
 
     def stmt(self, node: A.Node) -> A.Node:
-        return getattr(self, "stmt_" + type(node).__name__)(node)
+        return STMT_RULES[type(node)](self, node)
 
     def stmt_ExprStmt(self, node: A.ExprStmt) -> A.Node:
         node.expr = self.expr(node.expr)
@@ -332,7 +332,7 @@ class Checker:
 
     def expr(self, node: A.Node) -> A.Node:
         """Check an expression; arrays and functions are not decayed."""
-        return getattr(self, "expr_" + type(node).__name__)(node)
+        return EXPR_RULES[type(node)](self, node)
 
     def rvalue(self, node: A.Node) -> A.Node:
         """The value of an expression: arrays and functions decay, and an lvalue's
@@ -829,6 +829,17 @@ class Checker:
         if first is None:
             return second
         return A.Binary(node.offset, node.length, Op.COMMA, first, second, ty=second.ty)
+
+
+def _rules(prefix: str) -> dict[type, object]:
+    """The Checker methods named `prefix` + a node class's name, by node class."""
+    return {cls: getattr(Checker, prefix + name) for name, cls in vars(A).items()
+            if isinstance(cls, type) and hasattr(Checker, prefix + name)}
+
+
+# stmt() and expr() dispatch on the node's class: `stmt_Loop` checks an A.Loop.
+STMT_RULES = _rules("stmt_")
+EXPR_RULES = _rules("expr_")
 
 
 # --- node predicates ----------------------------------------------------------------
