@@ -27,6 +27,7 @@ BINARY_PRECEDENCE = {
     "+": 9, "-": 9,
     "*": 10, "/": 10, "%": 10,
 }
+BINARY_OPS = {text: Op(text) for text in BINARY_PRECEDENCE}
 
 ASSIGN_OPS = {"=": None, "+=": Op.ADD, "-=": Op.SUB, "*=": Op.MUL, "/=": Op.DIV,
               "%=": Op.MOD, "<<=": Op.SHL, ">>=": Op.SHR, "&=": Op.BITAND,
@@ -65,6 +66,8 @@ STATEMENT_RULES = {"return": "return_stmt", "if": "if_stmt", "for": "for_stmt",
 UNSUPPORTED_SPECIFIERS = frozenset({"typedef", "static", "extern", "auto", "register",
                                     "inline", "_Alignof", "_Static_assert", "typeof",
                                     "__typeof__"})
+# the keywords that start a type name (or a declaration we refuse)
+TYPENAME_KEYWORDS = TYPE_KEYWORDS | UNSUPPORTED_SPECIFIERS
 
 
 def parse(source: str, provider: TypeProvider,
@@ -145,8 +148,8 @@ class Parser:
         return start, prev.offset + prev.length - start
 
     def is_typename(self, tok: Token) -> bool:
-        if tok.kind is TK.KEYWORD:
-            return tok.text in TYPE_KEYWORDS or tok.text in UNSUPPORTED_SPECIFIERS
+        if tok.text in TYPENAME_KEYWORDS:
+            return True
         return tok.kind is TK.IDENT and self.provider.lookup_typedef(tok.text) is not None
 
     # --- statements -------------------------------------------------------------------
@@ -234,8 +237,8 @@ class Parser:
     #      | "{" compound-stmt
     #      | expr-stmt
     def stmt(self) -> A.Node:
-        tok = self.tok
-        if tok.kind in (TK.KEYWORD, TK.PUNCT) and tok.text in STATEMENT_RULES:
+        tok = self.toks[self.pos]
+        if tok.text in STATEMENT_RULES:
             return getattr(self, STATEMENT_RULES[tok.text])(tok.offset)
         return self.expr_stmt()
 
@@ -581,7 +584,7 @@ class Parser:
     # assign-op = "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "&=" | "|=" | "^=" | "<<=" | ">>="
     def assign(self) -> A.Node:
         node = self.conditional()
-        if self.tok.kind is TK.PUNCT and self.tok.text in ASSIGN_OPS:
+        if self.toks[self.pos].text in ASSIGN_OPS:
             op = self.advance()
             rhs = self.assign()
             return A.Assign(node.offset, rhs.end - node.offset, ASSIGN_OPS[op.text], node,
@@ -602,13 +605,13 @@ class Parser:
     def binary(self, min_prec: int) -> A.Node:
         lhs = self.cast()
         while True:
-            tok = self.tok
-            prec = BINARY_PRECEDENCE.get(tok.text) if tok.kind is TK.PUNCT else None
+            tok = self.toks[self.pos]
+            prec = BINARY_PRECEDENCE.get(tok.text)
             if prec is None or prec < min_prec:
                 return lhs
             self.pos += 1
             rhs = self.binary(prec + 1)
-            lhs = A.Binary(lhs.offset, rhs.end - lhs.offset, Op(tok.text), lhs, rhs,
+            lhs = A.Binary(lhs.offset, rhs.end - lhs.offset, BINARY_OPS[tok.text], lhs, rhs,
                            op_offset=tok.offset)
 
     # cast = "(" type-name ")" cast | unary
@@ -631,10 +634,12 @@ class Parser:
         """`( type-name )` if one starts here, else None with nothing consumed. A typedef
         name that does not lead to a type name backtracks (pycparser's way). `(name)`
         followed by an operand is a cast: an unknown `name` is an unknown type name."""
-        if (self.equal("(") and self.peek().kind is TK.IDENT and self.peek(2).text == ")"
+        if not self.equal("("):
+            return None
+        if (self.peek().kind is TK.IDENT and self.peek(2).text == ")"
                 and not self.is_typename(self.peek()) and _starts_operand(self.peek(3))):
             self.unknown_type_name(self.peek())
-        if not (self.equal("(") and self.is_typename(self.peek())):
+        if not self.is_typename(self.peek()):
             return None
         saved = self.pos
         self.pos += 1
@@ -654,18 +659,19 @@ class Parser:
     #       | "sizeof" unary
     #       | postfix
     def unary(self) -> A.Node:
-        tok = self.tok
-        if tok.kind is TK.PUNCT and tok.text in A.UNARY_OPS:
+        tok = self.toks[self.pos]
+        if tok.text in A.UNARY_OPS:
             self.pos += 1
             operand = self.cast()
             return A.Unary(tok.offset, operand.end - tok.offset, A.UNARY_OPS[tok.text],
                            operand)
-        if tok.kind is TK.PUNCT and tok.text in ("++", "--"):
+        if tok.text in ("++", "--"):
             self.pos += 1
             operand = self.unary()
             op = Op.PREINC if tok.text == "++" else Op.PREDEC
             return A.IncDec(tok.offset, operand.end - tok.offset, op, operand)
-        if self.consume("sizeof"):
+        if tok.text == "sizeof":
+            self.pos += 1
             ty = self.try_paren_type_name()
             if ty is not None and self.equal("{"):
                 operand = self.postfix(self.compound_literal(self.tok.offset, ty))
@@ -682,23 +688,26 @@ class Parser:
         node = node or self.primary()
         start = node.offset
         while True:
-            if self.consume("["):
+            text = self.toks[self.pos].text
+            if text == "[":
+                self.pos += 1
                 index = self.expr()
                 self.skip("]")
                 node = A.Index(*self.span_from(start), node, index)
-            elif self.equal(".") or self.equal("->"):
-                arrow = self.advance().text == "->"
+            elif text == "." or text == "->":
+                self.pos += 1
                 name = self.tok
                 if name.kind is not TK.IDENT:
                     self.error_at(name, "expected a member name")
                 self.pos += 1
-                node = A.MemberRef(*self.span_from(start), node, name.text, arrow,
+                node = A.MemberRef(*self.span_from(start), node, name.text, text == "->",
                                    name.offset)
-            elif self.equal("("):
+            elif text == "(":
                 args = self.call_args()
                 node = A.Call(*self.span_from(start), node, args)
-            elif self.equal("++") or self.equal("--"):
-                op = Op.POSTINC if self.advance().text == "++" else Op.POSTDEC
+            elif text == "++" or text == "--":
+                self.pos += 1
+                op = Op.POSTINC if text == "++" else Op.POSTDEC
                 node = A.IncDec(*self.span_from(start), op, node)
             else:
                 return node
@@ -755,22 +764,22 @@ class Parser:
     # primary = "(" expr ")" | (ident "::")? ident | number | string
     #   (`function::name` and `'file.c'::name` name a static as gdb's do)
     def primary(self) -> A.Node:
-        tok = self.tok
-        if self.consume("("):
+        tok = self.toks[self.pos]
+        self.pos += 1
+        if tok.text == "(":
             node = self.expr()
             self.skip(")")
             node.offset, node.length = self.span_from(tok.offset)  # parentheses included
             return node
-        self.pos += 1
-        if tok.kind is TK.IDENT and tok.text == "__builtin_offsetof" and self.equal("("):
-            return self.offsetof(tok)
-        if tok.kind is TK.IDENT and self.consume("::"):
-            name = self.tok
-            if name.kind is not TK.IDENT:
-                self.error_at(name, "expected an identifier after '::'")
-            self.pos += 1
-            return A.Ident(*self.span_from(tok.offset), name.text, scope=tok.text)
         if tok.kind is TK.IDENT:
+            if tok.text == "__builtin_offsetof" and self.equal("("):
+                return self.offsetof(tok)
+            if self.consume("::"):
+                name = self.tok
+                if name.kind is not TK.IDENT:
+                    self.error_at(name, "expected an identifier after '::'")
+                self.pos += 1
+                return A.Ident(*self.span_from(tok.offset), name.text, scope=tok.text)
             return A.Ident(tok.offset, tok.length, tok.text)
         if tok.kind is TK.NUM:
             cls = A.IntLit if isinstance(tok.value, int) else A.FloatLit
