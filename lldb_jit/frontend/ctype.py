@@ -50,8 +50,8 @@ class Kind(FastEnum):
 # (Python 3.11's EnumType.__getattr__ sends every member lookup on the class down the
 # slow path): the constructors and predicates run at every node of every pass use
 # these names instead.
-_TYPEDEF, _PTR, _ARRAY, _FUNC, _VOID, _ENUM = (Kind.TYPEDEF, Kind.PTR, Kind.ARRAY,
-                                               Kind.FUNC, Kind.VOID, Kind.ENUM)
+_TYPEDEF, _PTR, _ARRAY, _FUNC, _VOID, _ENUM, _OPAQUE = (
+    Kind.TYPEDEF, Kind.PTR, Kind.ARRAY, Kind.FUNC, Kind.VOID, Kind.ENUM, Kind.OPAQUE)
 TAGGED_KINDS = frozenset({Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.OPAQUE})  # named by tag
 
 
@@ -210,7 +210,7 @@ def no_debug_info_data(size: int) -> CType:
 
 
 def is_no_debug_info(ty: CType) -> bool:
-    return ty.kind is Kind.OPAQUE and ty.name == NO_DEBUG_INFO
+    return ty.kind is _OPAQUE and ty.name == NO_DEBUG_INFO
 
 
 def const_of(ty: CType) -> CType:
