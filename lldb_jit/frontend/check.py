@@ -385,10 +385,10 @@ class Checker:
 
     def arith_type(self, a: CType, b: CType) -> CType:
         """The usual arithmetic conversions (C11 6.3.1.8) of two promoted types."""
-        for flo in (ty_ldouble, ty_double, ty_float):
-            if strip_typedefs(a).kind is flo.kind or strip_typedefs(b).kind is flo.kind:
-                return flo
         a, b = strip_typedefs(a), strip_typedefs(b)
+        for flo in (ty_ldouble, ty_double, ty_float):
+            if a.kind is flo.kind or b.kind is flo.kind:
+                return flo
         if a.kind is b.kind:
             return a
         if is_unsigned(a) == is_unsigned(b):

@@ -116,6 +116,8 @@ UNSIGNED_KINDS = {Kind.BOOL, Kind.UCHAR, Kind.USHORT, Kind.UINT, Kind.ULONG, Kin
 INTEGER_KINDS = UNSIGNED_KINDS | {Kind.CHAR, Kind.SCHAR, Kind.SHORT, Kind.INT, Kind.LONG,
                                   Kind.LLONG, Kind.ENUM}
 FLOAT_KINDS = {Kind.FLOAT, Kind.DOUBLE, Kind.LDOUBLE}
+ARITHMETIC_KINDS = frozenset(INTEGER_KINDS | FLOAT_KINDS)
+SCALAR_KINDS = ARITHMETIC_KINDS | {Kind.PTR}
 RECORD_KINDS = (Kind.STRUCT, Kind.UNION, Kind.OPAQUE)   # values reached by their address
 
 # Integer conversion rank (C11 6.3.1.1); enums rank as their underlying type.
@@ -255,7 +257,7 @@ def is_flonum(ty: CType) -> bool:
 
 
 def is_arithmetic(ty: CType) -> bool:
-    return is_integer(ty) or is_flonum(ty)
+    return strip_typedefs(ty).kind in ARITHMETIC_KINDS
 
 
 def is_pointer(ty: CType) -> bool:
@@ -263,7 +265,7 @@ def is_pointer(ty: CType) -> bool:
 
 
 def is_scalar(ty: CType) -> bool:
-    return is_arithmetic(ty) or is_pointer(ty)
+    return strip_typedefs(ty).kind in SCALAR_KINDS
 
 
 def is_unsigned(ty: CType) -> bool:
