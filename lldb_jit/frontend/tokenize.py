@@ -20,9 +20,11 @@ class TK(FastEnum):
     EOF = "end of input"
 
 
-# The kinds the loop below names, as module constants: in Python 3.11 naming a member
-# through its class (`TK.IDENT`) is a Python-level lookup (EnumType.__getattr__).
-IDENT, KEYWORD, PUNCT, NUM = TK.IDENT, TK.KEYWORD, TK.PUNCT, TK.NUM
+# The kinds as module constants, for the tokenizer's and the parser's loops: in Python
+# 3.11 naming a member through its class (`TK.IDENT`) is a Python-level lookup
+# (EnumType.__getattr__).
+IDENT, KEYWORD, PUNCT, NUM, STR, EOF = (TK.IDENT, TK.KEYWORD, TK.PUNCT, TK.NUM, TK.STR,
+                                       TK.EOF)
 
 
 @dataclass(slots=True, eq=False)
