@@ -9,14 +9,13 @@ with a byte offset, compound assignment and ++/-- are spelled with a temporary.
 """
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 
-from .ctype import CType
+from .ctype import CType, FastEnum
 from .provider import Symbol
 
 
-class Op(enum.Enum):
+class Op(FastEnum):
     ADD = "+"
     SUB = "-"
     MUL = "*"

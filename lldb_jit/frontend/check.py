@@ -27,6 +27,17 @@ EXTERNAL_KINDS = frozenset({SymKind.GLOBAL, SymKind.FUNCTION})
 TO_UNSIGNED = {Kind.INT: ty_uint, Kind.LONG: ty_ulong, Kind.LLONG: ty_ullong}
 UNKNOWN_FUNCTION = func_type(ty_void, [], has_proto=False)
 INTEGER_OPS = frozenset({Op.MOD, Op.BITAND, Op.BITOR, Op.BITXOR})
+SHIFT_OPS = frozenset({Op.SHL, Op.SHR})
+ADDITIVE_OPS = frozenset({Op.ADD, Op.SUB})
+LOGICAL_OPS = frozenset({Op.LOGAND, Op.LOGOR})
+INCREMENTS = frozenset({Op.PREINC, Op.POSTINC})
+PREFIX_OPS = frozenset({Op.PREINC, Op.PREDEC})
+PROMOTED_KINDS = frozenset(k for k in RANK if RANK[k] < RANK[Kind.INT])  # to int
+# Members named at every node, as module constants: in Python 3.11 naming one through
+# its class (`Kind.ARRAY`) is a Python-level lookup (EnumType.__getattr__).
+ARRAY, FUNC, ENUM, FLOAT, OPAQUE = Kind.ARRAY, Kind.FUNC, Kind.ENUM, Kind.FLOAT, Kind.OPAQUE
+ENUM_CONST, ADDR, DEREF, NOT, COMMA = (SymKind.ENUM_CONST, Op.ADDR, Op.DEREF, Op.NOT,
+                                       Op.COMMA)
 
 
 class Checker:
@@ -93,7 +104,7 @@ class Checker:
         fty = strip_typedefs(node.func_ty)
         name_node = A.Ident(node.name_offset, len(node.name), node.name)
         for ty, what in [(fty.base, "return")] + [(p.decl_ty, "parameter") for p in node.params]:
-            if is_record(ty) or strip_typedefs(ty).kind is Kind.OPAQUE:
+            if is_record(ty) or strip_typedefs(ty).kind is OPAQUE:
                 error(name_node, f"a {what} of type {describe(ty)} (a structure by value) "
                                  "is not supported in a top-level function; pass a pointer")
         for p in node.params:
@@ -133,7 +144,7 @@ class Checker:
         return result_type
 
     def stmt(self, node: A.Node) -> A.Node:
-        return getattr(self, "stmt_" + type(node).__name__)(node)
+        return STMT_RULES[type(node)](self, node)
 
     def stmt_ExprStmt(self, node: A.ExprStmt) -> A.Node:
         node.expr = self.expr(node.expr)
@@ -332,7 +343,7 @@ class Checker:
 
     def expr(self, node: A.Node) -> A.Node:
         """Check an expression; arrays and functions are not decayed."""
-        return getattr(self, "expr_" + type(node).__name__)(node)
+        return EXPR_RULES[type(node)](self, node)
 
     def rvalue(self, node: A.Node) -> A.Node:
         """The value of an expression: arrays and functions decay, and an lvalue's
@@ -346,9 +357,9 @@ class Checker:
     @staticmethod
     def decay(node: A.Node) -> A.Node:
         ty = strip_typedefs(node.ty)
-        if ty.kind is Kind.ARRAY:
+        if ty.kind is ARRAY:
             return A.Decay(node.offset, node.length, node, ty=pointer_to(ty.base))
-        if ty.kind is Kind.FUNC:
+        if ty.kind is FUNC:
             # A function without debug info is, as a value, a `void (*)()`.
             fty = node.ty if ty.base is not None else UNKNOWN_FUNCTION
             return A.Decay(node.offset, node.length, node, ty=pointer_to(fty))
@@ -363,21 +374,21 @@ class Checker:
     def promote(self, node: A.Node) -> A.Node:
         """Integer promotions (C11 6.3.1.1p2), bit-fields included."""
         ty = strip_typedefs(node.ty)
-        if ty.kind is Kind.ENUM:
+        if ty.kind is ENUM:
             return self.promote(self.cast(node, ty.base))
         width = bit_width(node)
         if width and width < 32 and is_integer(ty):
             return self.cast(node, ty_int)
-        if ty.kind in RANK and RANK[ty.kind] < RANK[Kind.INT]:
+        if ty.kind in PROMOTED_KINDS:
             return self.cast(node, ty_int)
         return node
 
     def arith_type(self, a: CType, b: CType) -> CType:
         """The usual arithmetic conversions (C11 6.3.1.8) of two promoted types."""
-        for flo in (ty_ldouble, ty_double, ty_float):
-            if strip_typedefs(a).kind is flo.kind or strip_typedefs(b).kind is flo.kind:
-                return flo
         a, b = strip_typedefs(a), strip_typedefs(b)
+        for flo in (ty_ldouble, ty_double, ty_float):
+            if a.kind is flo.kind or b.kind is flo.kind:
+                return flo
         if a.kind is b.kind:
             return a
         if is_unsigned(a) == is_unsigned(b):
@@ -396,7 +407,7 @@ class Checker:
 
     def default_promote(self, node: A.Node) -> A.Node:
         """Default argument promotions: float to double, integer promotions."""
-        if strip_typedefs(node.ty).kind is Kind.FLOAT:
+        if strip_typedefs(node.ty).kind is FLOAT:
             return self.cast(node, ty_double)
         self.complete(node, node.ty, "argument")
         return self.promote(node)
@@ -407,7 +418,7 @@ class Checker:
         a value whose calling convention the front end does not know."""
         if is_record(ty) and strip_typedefs(ty).members is None:
             error(node, f"{what} has incomplete type {describe(ty)}")
-        if strip_typedefs(ty).kind is Kind.OPAQUE:
+        if strip_typedefs(ty).kind is OPAQUE:
             error(node, f"{what} of type {describe(ty)} is not supported in a call")
 
     def convert(self, node: A.Node, ty: CType, context: str) -> A.Node:
@@ -450,7 +461,7 @@ class Checker:
             error(node, f"'{node.name}' has unknown type; cast it to its declared type")
         if sym.unavailable and not self.unevaluated_depth:
             error(node, f"'{node.name}' is not available here: {sym.unavailable}")
-        if sym.kind is SymKind.ENUM_CONST:
+        if sym.kind is ENUM_CONST:
             # an `int`, unless out of its range: then, as gcc (and C23) have it, the
             # enumeration's own integer type
             fits = -2**31 <= sym.value < 2**31
@@ -480,13 +491,13 @@ class Checker:
     # --- unary ------------------------------------------------------------------------
 
     def expr_Unary(self, node: A.Unary) -> A.Node:
-        if node.op is Op.ADDR:
+        if node.op is ADDR:
             return self.address_of(node)
         operand = self.rvalue(node.operand)
         ty = operand.ty
-        if node.op is Op.DEREF:
+        if node.op is DEREF:
             return self.deref(operand, node)
-        if node.op is Op.NOT:
+        if node.op is NOT:
             if not is_scalar(ty):
                 self.unary_error(node, ty)
             return A.Unary(node.offset, node.length, node.op, operand, ty=ty_int)
@@ -506,12 +517,12 @@ class Checker:
         base = strip_typedefs(operand.ty).base
         if is_void(base):
             error(node, f"indirection of {describe(operand.ty)} yields a void value")
-        return A.Unary(node.offset, node.length, Op.DEREF, operand, ty=base)
+        return A.Unary(node.offset, node.length, DEREF, operand, ty=base)
 
     def address_of(self, node: A.Unary) -> A.Node:
         ref = self.no_debug_info(node.operand)
         if ref is not None:
-            return A.Unary(node.offset, node.length, Op.ADDR, ref, ty=pointer_to(ty_void))
+            return A.Unary(node.offset, node.length, ADDR, ref, ty=pointer_to(ty_void))
         operand = self.expr(node.operand)
         if bit_width(operand):
             error(node, "address of bit-field requested")
@@ -523,7 +534,7 @@ class Checker:
                         f"{describe(operand.ty)}")
         if is_function(operand.ty):
             return self.decay(operand)  # &f is f's address, as f itself is
-        return A.Unary(node.offset, node.length, Op.ADDR, operand,
+        return A.Unary(node.offset, node.length, ADDR, operand,
                        ty=pointer_to(operand.ty))
 
     def expr_SizeofType(self, node: A.SizeofType) -> A.Node:
@@ -537,7 +548,7 @@ class Checker:
 
     def size_of(self, node: A.Node, ty: CType) -> A.Node:
         t = strip_typedefs(ty)
-        if t.kind is Kind.FUNC or (t.kind is Kind.ARRAY and t.length < 0) or \
+        if t.kind is FUNC or (t.kind is ARRAY and t.length < 0) or \
                 (is_record(t) and t.members is None):
             error(node, f"invalid application of 'sizeof' to an incomplete type "
                         f"{describe(ty)}")
@@ -582,26 +593,26 @@ class Checker:
     # --- binary -----------------------------------------------------------------------
 
     def expr_Binary(self, node: A.Binary) -> A.Node:
-        if node.op is Op.COMMA:
+        if node.op is COMMA:
             lhs, rhs = self.expr(node.lhs), self.rvalue(node.rhs)
-            return A.Binary(node.offset, node.length, Op.COMMA, lhs, rhs, ty=rhs.ty)
+            return A.Binary(node.offset, node.length, COMMA, lhs, rhs, ty=rhs.ty)
         return self.binary(node, node.op, self.rvalue(node.lhs), self.rvalue(node.rhs))
 
     def binary(self, node: A.Node, op: Op, lhs: A.Node, rhs: A.Node) -> A.Node:
         """`lhs op rhs` on checked rvalues; node gives the span and operator place."""
         lt, rt = lhs.ty, rhs.ty
-        if op in (Op.ADD, Op.SUB) and (is_pointer(lt) or is_pointer(rt)):
+        if op in ADDITIVE_OPS and (is_pointer(lt) or is_pointer(rt)):
             return self.pointer_arith(node, op, lhs, rhs)
-        if op in (Op.LOGAND, Op.LOGOR):
+        if op in LOGICAL_OPS:
             if not (is_scalar(lt) and is_scalar(rt)):
                 self.operands_error(node, lt, rt)
             return self.new_binary(node, op, lhs, rhs, ty_int)
         if op in A.COMPARISONS:
             return self.comparison(node, op, lhs, rhs)
-        wanted = is_integer if op in INTEGER_OPS or op in (Op.SHL, Op.SHR) else is_arithmetic
+        wanted = is_integer if op in INTEGER_OPS or op in SHIFT_OPS else is_arithmetic
         if not (wanted(lt) and wanted(rt)):
             self.operands_error(node, lt, rt)
-        if op in (Op.SHL, Op.SHR):
+        if op in SHIFT_OPS:
             lhs = self.promote(lhs)
             rhs = self.cast(self.promote(rhs), lhs.ty)
         else:
@@ -663,7 +674,7 @@ class Checker:
         base = strip_typedefs(strip_typedefs(ptr).base)
         if base.kind is Kind.VOID:
             return 1  # GNU C: arithmetic on void * is byte-wise
-        if base.kind is Kind.FUNC or (is_record(base) and base.members is None):
+        if base.kind is FUNC or (is_record(base) and base.members is None):
             error(node, f"arithmetic on a pointer to an incomplete type "
                         f"{describe(strip_typedefs(ptr).base)}")
         return base.size
@@ -777,10 +788,10 @@ class Checker:
         self.check_assignable(lhs)
         if not is_scalar(lhs.ty):
             self.unary_error(node, lhs.ty)
-        op = Op.ADD if node.op in (Op.PREINC, Op.POSTINC) else Op.SUB
+        op = Op.ADD if node.op in INCREMENTS else Op.SUB
         one = A.IntLit(node.offset, node.length, 1, ty=ty_int)
         setup, lhs = self.hoist(lhs)
-        if node.op in (Op.PREINC, Op.PREDEC):
+        if node.op in PREFIX_OPS:
             new = self.binary(node, op, lhs, one)
             assign = A.Assign(node.offset, node.length, None, lhs,
                               self.cast(new, lhs.ty), ty=lhs.ty)
@@ -816,9 +827,9 @@ class Checker:
                                    ty=lvalue.ty)
         ptr_ty = pointer_to(lvalue.ty)
         tmp = self.temporary(lvalue, ptr_ty)
-        addr = A.Unary(lvalue.offset, lvalue.length, Op.ADDR, lvalue, ty=ptr_ty)
+        addr = A.Unary(lvalue.offset, lvalue.length, ADDR, lvalue, ty=ptr_ty)
         setup = A.Assign(lvalue.offset, lvalue.length, None, tmp, addr, ty=ptr_ty)
-        return setup, A.Unary(lvalue.offset, lvalue.length, Op.DEREF, tmp, ty=lvalue.ty)
+        return setup, A.Unary(lvalue.offset, lvalue.length, DEREF, tmp, ty=lvalue.ty)
 
     @staticmethod
     def temporary(node: A.Node, ty: CType) -> A.VarRef:
@@ -828,7 +839,18 @@ class Checker:
     def sequence(node: A.Node, first: A.Node | None, second: A.Node) -> A.Node:
         if first is None:
             return second
-        return A.Binary(node.offset, node.length, Op.COMMA, first, second, ty=second.ty)
+        return A.Binary(node.offset, node.length, COMMA, first, second, ty=second.ty)
+
+
+def _rules(prefix: str) -> dict[type, object]:
+    """The Checker methods named `prefix` + a node class's name, by node class."""
+    return {cls: getattr(Checker, prefix + name) for name, cls in vars(A).items()
+            if isinstance(cls, type) and hasattr(Checker, prefix + name)}
+
+
+# stmt() and expr() dispatch on the node's class: `stmt_Loop` checks an A.Loop.
+STMT_RULES = _rules("stmt_")
+EXPR_RULES = _rules("expr_")
 
 
 # --- node predicates ----------------------------------------------------------------
@@ -841,7 +863,7 @@ def is_lvalue(node: A.Node) -> bool:
     if isinstance(node, A.VarRef):
         return not is_function(node.ty)
     if isinstance(node, A.Unary):
-        return node.op is Op.DEREF
+        return node.op is DEREF
     if isinstance(node, A.Member):
         return is_lvalue(node.base)  # a member of a returned struct is not one
     return isinstance(node, (A.StrLit, A.StmtExpr))

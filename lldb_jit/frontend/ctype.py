@@ -11,7 +11,14 @@ import enum
 from dataclasses import dataclass, field
 
 
-class Kind(enum.Enum):
+class FastEnum(enum.Enum):
+    """An enum hashed by identity. Enum's own __hash__ is Python code (it hashes the
+    member's name), and the passes look kinds and operators up in sets and dicts at
+    every node; members are singletons, so identity is equality."""
+    __hash__ = object.__hash__
+
+
+class Kind(FastEnum):
     VOID = "void"
     BOOL = "_Bool"
     CHAR = "char"
@@ -37,6 +44,15 @@ class Kind(enum.Enum):
     TYPEDEF = "typedef"
     OPAQUE = "opaque"   # a debug-info type C expressions cannot compute with (`__int128`,
                         # `_Complex double`, vectors): it can be copied and printed
+
+
+# Naming a member through its class (`Kind.PTR`) costs as much as a function call
+# (Python 3.11's EnumType.__getattr__ sends every member lookup on the class down the
+# slow path): the constructors and predicates run at every node of every pass use
+# these names instead.
+_TYPEDEF, _PTR, _ARRAY, _FUNC, _VOID, _ENUM, _OPAQUE = (
+    Kind.TYPEDEF, Kind.PTR, Kind.ARRAY, Kind.FUNC, Kind.VOID, Kind.ENUM, Kind.OPAQUE)
+TAGGED_KINDS = frozenset({Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.OPAQUE})  # named by tag
 
 
 @dataclass(slots=True, eq=False)
@@ -100,6 +116,8 @@ UNSIGNED_KINDS = {Kind.BOOL, Kind.UCHAR, Kind.USHORT, Kind.UINT, Kind.ULONG, Kin
 INTEGER_KINDS = UNSIGNED_KINDS | {Kind.CHAR, Kind.SCHAR, Kind.SHORT, Kind.INT, Kind.LONG,
                                   Kind.LLONG, Kind.ENUM}
 FLOAT_KINDS = {Kind.FLOAT, Kind.DOUBLE, Kind.LDOUBLE}
+ARITHMETIC_KINDS = frozenset(INTEGER_KINDS | FLOAT_KINDS)
+SCALAR_KINDS = ARITHMETIC_KINDS | {Kind.PTR}
 RECORD_KINDS = (Kind.STRUCT, Kind.UNION, Kind.OPAQUE)   # values reached by their address
 
 # Integer conversion rank (C11 6.3.1.1); enums rank as their underlying type.
@@ -111,16 +129,16 @@ RANK = {Kind.BOOL: 0, Kind.CHAR: 1, Kind.SCHAR: 1, Kind.UCHAR: 1, Kind.SHORT: 2,
 # --- constructors -------------------------------------------------------------------
 
 def pointer_to(base: CType) -> CType:
-    return CType(Kind.PTR, 8, 8, base=base)
+    return CType(_PTR, 8, 8, base=base)
 
 
 def array_of(base: CType, length: int) -> CType:
-    return CType(Kind.ARRAY, base.size * max(length, 0), base.align, base=base, length=length)
+    return CType(_ARRAY, base.size * max(length, 0), base.align, base=base, length=length)
 
 
 def func_type(ret: CType, params: list[CType], variadic: bool = False,
               has_proto: bool = True) -> CType:
-    return CType(Kind.FUNC, 1, 1, base=ret, params=list(params), variadic=variadic,
+    return CType(_FUNC, 1, 1, base=ret, params=list(params), variadic=variadic,
                  has_proto=has_proto)
 
 
@@ -194,7 +212,7 @@ def no_debug_info_data(size: int) -> CType:
 
 
 def is_no_debug_info(ty: CType) -> bool:
-    return ty.kind is Kind.OPAQUE and ty.name == NO_DEBUG_INFO
+    return ty.kind is _OPAQUE and ty.name == NO_DEBUG_INFO
 
 
 def const_of(ty: CType) -> CType:
@@ -206,18 +224,12 @@ def unqualified(ty: CType) -> CType:
     through typedefs that carry them."""
     if ty.plain is not None:
         return ty.plain
-    if ty.kind is Kind.TYPEDEF and any(qualifier_set(ty)):
+    if ty.kind is _TYPEDEF and any(qualifier_set(ty)):
         return unqualified(strip_typedefs(ty))
     return ty
 
 
 # --- predicates ---------------------------------------------------------------------
-
-# `Kind.TYPEDEF` costs as much as a function call (Python 3.11's EnumType.__getattr__
-# sends every member lookup on the class down the slow path); the two predicates run
-# at every node of every pass use this name instead.
-_TYPEDEF = Kind.TYPEDEF
-
 
 def strip_typedefs(ty: CType) -> CType:
     while ty.kind is _TYPEDEF:
@@ -245,20 +257,20 @@ def is_flonum(ty: CType) -> bool:
 
 
 def is_arithmetic(ty: CType) -> bool:
-    return is_integer(ty) or is_flonum(ty)
+    return strip_typedefs(ty).kind in ARITHMETIC_KINDS
 
 
 def is_pointer(ty: CType) -> bool:
-    return strip_typedefs(ty).kind is Kind.PTR
+    return strip_typedefs(ty).kind is _PTR
 
 
 def is_scalar(ty: CType) -> bool:
-    return is_arithmetic(ty) or is_pointer(ty)
+    return strip_typedefs(ty).kind in SCALAR_KINDS
 
 
 def is_unsigned(ty: CType) -> bool:
     ty = strip_typedefs(ty)
-    if ty.kind is Kind.ENUM:
+    if ty.kind is _ENUM:
         return is_unsigned(ty.base)
     return ty.kind in UNSIGNED_KINDS
 
@@ -268,15 +280,15 @@ def is_record(ty: CType) -> bool:
 
 
 def is_void(ty: CType) -> bool:
-    return strip_typedefs(ty).kind is Kind.VOID
+    return strip_typedefs(ty).kind is _VOID
 
 
 def is_function(ty: CType) -> bool:
-    return strip_typedefs(ty).kind is Kind.FUNC
+    return strip_typedefs(ty).kind is _FUNC
 
 
 def is_array(ty: CType) -> bool:
-    return strip_typedefs(ty).kind is Kind.ARRAY
+    return strip_typedefs(ty).kind is _ARRAY
 
 
 def same_type(a: CType, b: CType) -> bool:
@@ -286,13 +298,13 @@ def same_type(a: CType, b: CType) -> bool:
         return True
     if a.kind is not b.kind:
         return False
-    if a.kind in (Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.OPAQUE):
+    if a.kind in TAGGED_KINDS:
         return a.name == b.name and a.name != "" and a.size == b.size
-    if a.kind is Kind.PTR:
+    if a.kind is _PTR:
         return same_type(a.base, b.base)
-    if a.kind is Kind.ARRAY:
+    if a.kind is _ARRAY:
         return a.length == b.length and same_type(a.base, b.base)
-    if a.kind is Kind.FUNC:
+    if a.kind is _FUNC:
         return (same_type(a.base, b.base) and len(a.params) == len(b.params)
                 and a.variadic == b.variadic
                 and all(same_type(x, y) for x, y in zip(a.params, b.params)))

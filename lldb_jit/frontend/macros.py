@@ -22,7 +22,7 @@ from typing import Mapping
 
 from ..errors import CompileError
 from .ctype import array_of, ty_char
-from .tokenize import _IDENT, _PPNUM, PUNCTUATORS, TK, Token, tokenize
+from .tokenize import _IDENT, _PPNUM, IDENT, KEYWORD, PUNCTUATORS, TK, Token, tokenize
 
 MAX_TOKENS = 200_000   # an expansion longer than this is an error, not a hang
 
@@ -135,7 +135,7 @@ def _quoted_end(text: str, pos: int) -> int:
 def expand(tokens: list[Token], macros: Mapping[str, Macro]) -> list[Token]:
     """The tokens with every macro of `macros` expanded; `tokens` itself when no
     macro is used. Raises CompileError."""
-    if not macros or not any(t.kind in (TK.IDENT, TK.KEYWORD) and t.text in macros
+    if not macros or not any(t.kind in (IDENT, KEYWORD) and t.text in macros
                              for t in tokens):
         return tokens
     pps, end = [], 0

@@ -12,7 +12,7 @@ from .ctype import (BASIC_TYPES, CType, Kind, array_of, find_member, func_type, 
                     is_function, is_integer, is_record, layout_record, pointer_to, qualified,
                     strip_typedefs, struct_type, type_name)
 from .provider import TypeProvider
-from .tokenize import TK, Token, tokenize
+from .tokenize import EOF, IDENT, KEYWORD, NUM, STR, Token, tokenize
 
 # Binary operators by precedence, loosest first (C11 6.5.5-6.5.14).
 BINARY_PRECEDENCE = {
@@ -27,6 +27,7 @@ BINARY_PRECEDENCE = {
     "+": 9, "-": 9,
     "*": 10, "/": 10, "%": 10,
 }
+BINARY_OPS = {text: Op(text) for text in BINARY_PRECEDENCE}
 
 ASSIGN_OPS = {"=": None, "+=": Op.ADD, "-=": Op.SUB, "*=": Op.MUL, "/=": Op.DIV,
               "%=": Op.MOD, "<<=": Op.SHL, ">>=": Op.SHR, "&=": Op.BITAND,
@@ -65,6 +66,8 @@ STATEMENT_RULES = {"return": "return_stmt", "if": "if_stmt", "for": "for_stmt",
 UNSUPPORTED_SPECIFIERS = frozenset({"typedef", "static", "extern", "auto", "register",
                                     "inline", "_Alignof", "_Static_assert", "typeof",
                                     "__typeof__"})
+# the keywords that start a type name (or a declaration we refuse)
+TYPENAME_KEYWORDS = TYPE_KEYWORDS | UNSUPPORTED_SPECIFIERS
 
 
 def parse(source: str, provider: TypeProvider,
@@ -87,7 +90,7 @@ def parse_type_name(source: str, provider: TypeProvider) -> CType:
     """A type name alone (`unsigned long`, `struct node *`), as debug info spells one."""
     parser = Parser(source, provider)
     ty = parser.type_name()
-    if parser.tok.kind is not TK.EOF:
+    if parser.tok.kind is not EOF:
         parser.error_at(parser.tok, "unexpected text after a type name")
     return ty
 
@@ -135,7 +138,7 @@ class Parser:
 
     @staticmethod
     def error_at(tok: Token, message: str):
-        if tok.kind is TK.EOF:
+        if tok.kind is EOF:
             message += " at end of input"
         raise CompileError(tok.offset, tok.length, message)
 
@@ -145,9 +148,9 @@ class Parser:
         return start, prev.offset + prev.length - start
 
     def is_typename(self, tok: Token) -> bool:
-        if tok.kind is TK.KEYWORD:
-            return tok.text in TYPE_KEYWORDS or tok.text in UNSUPPORTED_SPECIFIERS
-        return tok.kind is TK.IDENT and self.provider.lookup_typedef(tok.text) is not None
+        if tok.text in TYPENAME_KEYWORDS:
+            return True
+        return tok.kind is IDENT and self.provider.lookup_typedef(tok.text) is not None
 
     # --- statements -------------------------------------------------------------------
 
@@ -155,7 +158,7 @@ class Parser:
     #   (the last expression statement may omit its ";")
     def program(self) -> list[A.Node]:
         body = []
-        while self.tok.kind is not TK.EOF:
+        while self.tok.kind is not EOF:
             body.append(self.block_item())
         return body
 
@@ -164,12 +167,12 @@ class Parser:
     #   (the declarator an identifier followed by a parameter list: `int f(int x)`)
     def top_level(self) -> list[A.Node]:
         items = []
-        while self.tok.kind is not TK.EOF:
+        while self.tok.kind is not EOF:
             if self.consume(";"):
                 continue
             start = self.tok
             if not self.is_typename(start):
-                if start.kind is TK.IDENT and self.peek().kind is TK.IDENT:
+                if start.kind is IDENT and self.peek().kind is IDENT:
                     self.unknown_type_name(start)
                 self.error_at(start, "expected a function or variable definition")
             defined = len(self.tags)
@@ -192,7 +195,7 @@ class Parser:
             decls = [A.Decl(*self.span_from(name.offset), name.text, ty, init)]
             while self.consume(","):
                 decls.append(self.init_declarator(base))
-            if self.tok.kind is not TK.EOF:
+            if self.tok.kind is not EOF:
                 self.skip(";")
             items.append(A.Block(*self.span_from(start.offset), decls, scoped=False))
         return items
@@ -216,7 +219,7 @@ class Parser:
     def block_item(self) -> A.Node:
         if self.is_typename(self.tok):
             return self.declaration()
-        if self.tok.kind is TK.IDENT and self.peek().kind is TK.IDENT:
+        if self.tok.kind is IDENT and self.peek().kind is IDENT:
             self.unknown_type_name(self.tok)      # `name_t x`: a declaration
         return self.stmt()
 
@@ -234,8 +237,8 @@ class Parser:
     #      | "{" compound-stmt
     #      | expr-stmt
     def stmt(self) -> A.Node:
-        tok = self.tok
-        if tok.kind in (TK.KEYWORD, TK.PUNCT) and tok.text in STATEMENT_RULES:
+        tok = self.toks[self.pos]
+        if tok.text in STATEMENT_RULES:
             return getattr(self, STATEMENT_RULES[tok.text])(tok.offset)
         return self.expr_stmt()
 
@@ -287,7 +290,7 @@ class Parser:
         self.skip("{")
         body = []
         while not self.equal("}"):
-            if self.tok.kind is TK.EOF:
+            if self.tok.kind is EOF:
                 self.error_at(self.tok, "expected '}'")
             body.append(self.block_item())
         self.skip("}")
@@ -299,7 +302,7 @@ class Parser:
         if self.consume(";"):
             return A.Block(*self.span_from(start), [])
         node = self.expr()
-        if self.tok.kind is not TK.EOF:
+        if self.tok.kind is not EOF:
             self.skip(";")
         return A.ExprStmt(node.offset, node.length, node)
 
@@ -320,7 +323,7 @@ class Parser:
             decls.append(self.init_declarator(base))
             while self.consume(","):
                 decls.append(self.init_declarator(base))
-        if self.tok.kind is not TK.EOF:
+        if self.tok.kind is not EOF:
             self.skip(";")
         return A.Block(*self.span_from(start), decls, scoped=False)
 
@@ -356,7 +359,7 @@ class Parser:
                 index = self.conditional()
                 self.skip("]")
                 designators.append(A.Designator(*self.span_from(tok.offset), index=index))
-            elif self.tok.kind is TK.IDENT:
+            elif self.tok.kind is IDENT:
                 name = self.advance()
                 designators.append(A.Designator(*self.span_from(tok.offset), name.text))
             else:
@@ -375,7 +378,7 @@ class Parser:
         counter, ty, quals, start = 0, None, set(), self.tok
         while self.is_typename(self.tok):
             tok = self.tok
-            if tok.text in UNSUPPORTED_SPECIFIERS and tok.kind is TK.KEYWORD:
+            if tok.text in UNSUPPORTED_SPECIFIERS and tok.kind is KEYWORD:
                 self.error_at(tok, f"'{tok.text}' is not supported in expressions")
             if tok.text == "_Atomic" and self.peek().text == "(":
                 if ty is not None or counter:       # `_Atomic ( type-name )`
@@ -384,16 +387,16 @@ class Parser:
                 ty = qualified(self.type_name(), atomic=True)
                 self.skip(")")
                 continue
-            if tok.text in QUALIFIERS and tok.kind is TK.KEYWORD:
+            if tok.text in QUALIFIERS and tok.kind is KEYWORD:
                 quals.add(QUALIFIERS[tok.text])
                 self.pos += 1
                 continue
-            if ty is not None or (counter and tok.kind is not TK.KEYWORD):
+            if ty is not None or (counter and tok.kind is not KEYWORD):
                 break  # a second type name: it is the declarator's identifier
-            if tok.kind is TK.IDENT or tok.text in ("struct", "union", "enum"):
+            if tok.kind is IDENT or tok.text in ("struct", "union", "enum"):
                 if counter:
                     self.error_at(tok, "cannot combine with previous type specifier")
-                ty = self.tag_ref() if tok.kind is TK.KEYWORD else self.typedef_ref()
+                ty = self.tag_ref() if tok.kind is KEYWORD else self.typedef_ref()
                 continue
             counter += SPECIFIER_BITS[tok.text]
             if counter not in SPECIFIER_TYPES:
@@ -413,9 +416,9 @@ class Parser:
     def tag_ref(self) -> CType:
         keyword = self.advance()
         tag = self.tok
-        if tag.kind is not TK.IDENT and not self.equal("{"):
+        if tag.kind is not IDENT and not self.equal("{"):
             self.error_at(tag, f"expected a {keyword.text} tag name")
-        if tag.kind is TK.IDENT:
+        if tag.kind is IDENT:
             self.pos += 1
         if self.equal("{"):
             if keyword.text == "enum":
@@ -435,7 +438,7 @@ class Parser:
         own members on (`struct n { struct n *next; }`) and to the rest of the source,
         unless it has no tag (`struct { int a; } v;`)."""
         kind = Kind.UNION if keyword == "union" else Kind.STRUCT
-        name = tag.text if tag.kind is TK.IDENT else ""
+        name = tag.text if tag.kind is IDENT else ""
         ty = struct_type(kind, name, None, 0, 1)     # incomplete until the "}"
         if name:
             self.tags[keyword, name] = ty
@@ -477,7 +480,7 @@ class Parser:
     def pointers(self, ty: CType) -> CType:
         while self.consume("*"):
             ty = pointer_to(ty)
-            while self.tok.kind is TK.KEYWORD and self.tok.text in QUALIFIERS:
+            while self.tok.kind is KEYWORD and self.tok.text in QUALIFIERS:
                 qual = QUALIFIERS[self.advance().text]
                 if qual:
                     ty = qualified(ty, **{qual: True})
@@ -488,7 +491,7 @@ class Parser:
     def declarator(self, ty: CType) -> tuple[CType, Token | None]:
         ty = self.pointers(ty)
         if self.equal("(") and (self.peek().text in ("*", "(", "^")
-                                or self.peek().kind is TK.IDENT and
+                                or self.peek().kind is IDENT and
                                 not self.is_typename(self.peek())):
             # The inner declarator applies to what follows the parentheses: read the
             # suffix first (chibicc's trick), then come back for the inner part.
@@ -502,7 +505,7 @@ class Parser:
             ty, name = self.declarator(ty)
             self.pos = after
             return ty, name
-        name = self.advance() if self.tok.kind is TK.IDENT else None
+        name = self.advance() if self.tok.kind is IDENT else None
         return self.type_suffix(ty), name
 
     # type-suffix = "(" func-params | "[" array-length? "]" type-suffix | ε
@@ -524,7 +527,7 @@ class Parser:
 
     def array_length(self) -> int:
         tok = self.tok
-        if tok.kind is not TK.NUM or not isinstance(tok.value, int):
+        if tok.kind is not NUM or not isinstance(tok.value, int):
             self.error_at(tok, "array size must be an integer constant")
         self.pos += 1
         return tok.value
@@ -581,7 +584,7 @@ class Parser:
     # assign-op = "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "&=" | "|=" | "^=" | "<<=" | ">>="
     def assign(self) -> A.Node:
         node = self.conditional()
-        if self.tok.kind is TK.PUNCT and self.tok.text in ASSIGN_OPS:
+        if self.toks[self.pos].text in ASSIGN_OPS:
             op = self.advance()
             rhs = self.assign()
             return A.Assign(node.offset, rhs.end - node.offset, ASSIGN_OPS[op.text], node,
@@ -602,13 +605,13 @@ class Parser:
     def binary(self, min_prec: int) -> A.Node:
         lhs = self.cast()
         while True:
-            tok = self.tok
-            prec = BINARY_PRECEDENCE.get(tok.text) if tok.kind is TK.PUNCT else None
+            tok = self.toks[self.pos]
+            prec = BINARY_PRECEDENCE.get(tok.text)
             if prec is None or prec < min_prec:
                 return lhs
             self.pos += 1
             rhs = self.binary(prec + 1)
-            lhs = A.Binary(lhs.offset, rhs.end - lhs.offset, Op(tok.text), lhs, rhs,
+            lhs = A.Binary(lhs.offset, rhs.end - lhs.offset, BINARY_OPS[tok.text], lhs, rhs,
                            op_offset=tok.offset)
 
     # cast = "(" type-name ")" cast | unary
@@ -631,10 +634,12 @@ class Parser:
         """`( type-name )` if one starts here, else None with nothing consumed. A typedef
         name that does not lead to a type name backtracks (pycparser's way). `(name)`
         followed by an operand is a cast: an unknown `name` is an unknown type name."""
-        if (self.equal("(") and self.peek().kind is TK.IDENT and self.peek(2).text == ")"
+        if not self.equal("("):
+            return None
+        if (self.peek().kind is IDENT and self.peek(2).text == ")"
                 and not self.is_typename(self.peek()) and _starts_operand(self.peek(3))):
             self.unknown_type_name(self.peek())
-        if not (self.equal("(") and self.is_typename(self.peek())):
+        if not self.is_typename(self.peek()):
             return None
         saved = self.pos
         self.pos += 1
@@ -642,7 +647,7 @@ class Parser:
             ty = self.type_name()
             self.skip(")")
         except CompileError:
-            if self.toks[saved + 1].kind is TK.KEYWORD:
+            if self.toks[saved + 1].kind is KEYWORD:
                 raise
             self.pos = saved
             return None
@@ -654,18 +659,19 @@ class Parser:
     #       | "sizeof" unary
     #       | postfix
     def unary(self) -> A.Node:
-        tok = self.tok
-        if tok.kind is TK.PUNCT and tok.text in A.UNARY_OPS:
+        tok = self.toks[self.pos]
+        if tok.text in A.UNARY_OPS:
             self.pos += 1
             operand = self.cast()
             return A.Unary(tok.offset, operand.end - tok.offset, A.UNARY_OPS[tok.text],
                            operand)
-        if tok.kind is TK.PUNCT and tok.text in ("++", "--"):
+        if tok.text in ("++", "--"):
             self.pos += 1
             operand = self.unary()
             op = Op.PREINC if tok.text == "++" else Op.PREDEC
             return A.IncDec(tok.offset, operand.end - tok.offset, op, operand)
-        if self.consume("sizeof"):
+        if tok.text == "sizeof":
+            self.pos += 1
             ty = self.try_paren_type_name()
             if ty is not None and self.equal("{"):
                 operand = self.postfix(self.compound_literal(self.tok.offset, ty))
@@ -682,23 +688,26 @@ class Parser:
         node = node or self.primary()
         start = node.offset
         while True:
-            if self.consume("["):
+            text = self.toks[self.pos].text
+            if text == "[":
+                self.pos += 1
                 index = self.expr()
                 self.skip("]")
                 node = A.Index(*self.span_from(start), node, index)
-            elif self.equal(".") or self.equal("->"):
-                arrow = self.advance().text == "->"
+            elif text == "." or text == "->":
+                self.pos += 1
                 name = self.tok
-                if name.kind is not TK.IDENT:
+                if name.kind is not IDENT:
                     self.error_at(name, "expected a member name")
                 self.pos += 1
-                node = A.MemberRef(*self.span_from(start), node, name.text, arrow,
+                node = A.MemberRef(*self.span_from(start), node, name.text, text == "->",
                                    name.offset)
-            elif self.equal("("):
+            elif text == "(":
                 args = self.call_args()
                 node = A.Call(*self.span_from(start), node, args)
-            elif self.equal("++") or self.equal("--"):
-                op = Op.POSTINC if self.advance().text == "++" else Op.POSTDEC
+            elif text == "++" or text == "--":
+                self.pos += 1
+                op = Op.POSTINC if text == "++" else Op.POSTDEC
                 node = A.IncDec(*self.span_from(start), op, node)
             else:
                 return node
@@ -714,7 +723,7 @@ class Parser:
         while True:
             if designator == ".":
                 name = self.tok
-                if name.kind is not TK.IDENT or not is_record(ty):
+                if name.kind is not IDENT or not is_record(ty):
                     self.error_at(name, "expected a member of a structure or union")
                 path = find_member(ty, name.text) if strip_typedefs(ty).members else None
                 if path is None:
@@ -727,7 +736,7 @@ class Parser:
                     self.error_at(name, "cannot compute offset of bit-field")
             else:
                 index = self.tok
-                if index.kind is not TK.NUM or not isinstance(index.value, int) \
+                if index.kind is not NUM or not isinstance(index.value, int) \
                         or not is_array(ty):
                     self.error_at(index, "expected a constant index into an array")
                 self.pos += 1
@@ -755,27 +764,27 @@ class Parser:
     # primary = "(" expr ")" | (ident "::")? ident | number | string
     #   (`function::name` and `'file.c'::name` name a static as gdb's do)
     def primary(self) -> A.Node:
-        tok = self.tok
-        if self.consume("("):
+        tok = self.toks[self.pos]
+        self.pos += 1
+        if tok.text == "(":
             node = self.expr()
             self.skip(")")
             node.offset, node.length = self.span_from(tok.offset)  # parentheses included
             return node
-        self.pos += 1
-        if tok.kind is TK.IDENT and tok.text == "__builtin_offsetof" and self.equal("("):
-            return self.offsetof(tok)
-        if tok.kind is TK.IDENT and self.consume("::"):
-            name = self.tok
-            if name.kind is not TK.IDENT:
-                self.error_at(name, "expected an identifier after '::'")
-            self.pos += 1
-            return A.Ident(*self.span_from(tok.offset), name.text, scope=tok.text)
-        if tok.kind is TK.IDENT:
+        if tok.kind is IDENT:
+            if tok.text == "__builtin_offsetof" and self.equal("("):
+                return self.offsetof(tok)
+            if self.consume("::"):
+                name = self.tok
+                if name.kind is not IDENT:
+                    self.error_at(name, "expected an identifier after '::'")
+                self.pos += 1
+                return A.Ident(*self.span_from(tok.offset), name.text, scope=tok.text)
             return A.Ident(tok.offset, tok.length, tok.text)
-        if tok.kind is TK.NUM:
+        if tok.kind is NUM:
             cls = A.IntLit if isinstance(tok.value, int) else A.FloatLit
             return cls(tok.offset, tok.length, tok.value, ty=tok.ty)
-        if tok.kind is TK.STR:
+        if tok.kind is STR:
             return A.StrLit(tok.offset, tok.length, tok.value, ty=tok.ty)
         self.pos -= 1
         self.error_at(tok, "expected an expression")
@@ -786,7 +795,7 @@ OPERAND_STARTS = frozenset({"!", "~", "{", "sizeof"})
 
 def _starts_operand(tok: Token) -> bool:
     """Whether `tok` can only begin an operand (not continue an expression)."""
-    return tok.kind in (TK.IDENT, TK.NUM, TK.STR) or tok.text in OPERAND_STARTS
+    return tok.kind in (IDENT, NUM, STR) or tok.text in OPERAND_STARTS
 
 
 def _adjust_param(ty: CType) -> CType:

@@ -7,15 +7,14 @@ of the argument block.
 """
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from typing import Mapping, Protocol
 
-from .ctype import CType
+from .ctype import CType, FastEnum
 from .macros import Macro
 
 
-class SymKind(enum.Enum):
+class SymKind(FastEnum):
     LOCAL = "local"            # a variable of the selected frame: reached through the argument block
     PERSISTENT = "persistent"  # a `$0` result or `$name` variable: argument block too
     REGISTER = "register"      # `$pc`, `$rax`...: argument block (a copy of the register)

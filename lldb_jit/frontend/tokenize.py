@@ -3,22 +3,28 @@ producing tokens that know their offset and length. Literals carry their value a
 type; adjacent string literals are joined into one token spanning them all."""
 from __future__ import annotations
 
-import enum
 import re
 from dataclasses import dataclass
 
 from ..errors import CompileError
-from .ctype import (CType, array_of, is_unsigned, ty_char, ty_double, ty_float, ty_int,
-                    ty_ldouble, ty_llong, ty_long, ty_uint, ty_ullong, ty_ulong)
+from .ctype import (CType, FastEnum, array_of, is_unsigned, ty_char, ty_double, ty_float,
+                    ty_int, ty_ldouble, ty_llong, ty_long, ty_uint, ty_ullong, ty_ulong)
 
 
-class TK(enum.Enum):
+class TK(FastEnum):
     IDENT = "identifier"
     KEYWORD = "keyword"
     PUNCT = "punctuator"
     NUM = "number"        # integer, floating and character constants
     STR = "string"
     EOF = "end of input"
+
+
+# The kinds as module constants, for the tokenizer's and the parser's loops: in Python
+# 3.11 naming a member through its class (`TK.IDENT`) is a Python-level lookup
+# (EnumType.__getattr__).
+IDENT, KEYWORD, PUNCT, NUM, STR, EOF = (TK.IDENT, TK.KEYWORD, TK.PUNCT, TK.NUM, TK.STR,
+                                       TK.EOF)
 
 
 @dataclass(slots=True, eq=False)
@@ -55,10 +61,10 @@ _PPNUM = re.compile(r"\.?[0-9](?:[eEpP][+-]|[0-9A-Za-z_.])*")
 _TOKEN = re.compile(f"(?P<number>{_PPNUM.pattern})|(?P<ident>{_IDENT.pattern})|"
                     f"(?P<punct>{'|'.join(map(re.escape, PUNCTUATORS))})")
 # Blanks and comments, then one of those: most tokens in one match. The blanks are
-# matched whole, never given back (a lookahead does not backtrack): `// c` is a comment
-# to the end of its line, not `//` and `c`. A `/*` left open is no `/`: the loop below
-# reports it.
-_NEXT = re.compile(f"(?=(?P<blank>(?:{_BLANK})*))(?P=blank)"
+# matched whole, never given back (a possessive `*+` does not backtrack): `// c` is a
+# comment to the end of its line, not `//` and `c`. A `/*` left open is no `/`: the
+# loop below reports it.
+_NEXT = re.compile(f"(?:{_BLANK})*+"
                    f"(?:(?P<number>{_PPNUM.pattern})|(?P<ident>{_IDENT.pattern})|"
                    f"(?!/\\*)(?P<punct>{'|'.join(map(re.escape, PUNCTUATORS))}))", re.S)
 _INT = re.compile(r"(0[xX][0-9A-Fa-f]+|0[bB][01]+|[0-9]+)([uUlL]*)")
@@ -82,6 +88,7 @@ _INT_TYPES = {
     ("ll", False): (ty_llong, ty_ullong),
     ("ull", True): (ty_ullong,),
 }
+INT_MAX = 2**31 - 1
 _SUFFIXES = {"": "", "u": "u", "l": "l", "ul": "ul", "lu": "ul", "ll": "ll", "ull": "ull",
              "llu": "ull"}
 
@@ -94,15 +101,15 @@ def tokenize(src: str) -> list[Token]:
         m = _NEXT.match(src, pos)
         if m is not None:
             kind = m.lastgroup
-            start, text = m.start(kind), m.group(kind)
+            start, pos = m.span(kind)
+            text = src[start:pos]
             if kind == "ident":
-                toks.append(Token(TK.KEYWORD if text in KEYWORDS else TK.IDENT, start,
+                toks.append(Token(KEYWORD if text in KEYWORDS else IDENT, start,
                                   len(text), text))
             elif kind == "punct":
-                toks.append(Token(TK.PUNCT, start, len(text), text))
+                toks.append(Token(PUNCT, start, len(text), text))
             else:
                 toks.append(_number(text, start))
-            pos = m.end()
             continue
         m = _SPACE.match(src, pos)
         if m:
@@ -142,12 +149,16 @@ def _next_token(src: str, pos: int) -> Token:
 # --- numbers ------------------------------------------------------------------------
 
 def _number(text: str, pos: int) -> Token:
+    if text.isdigit() and (text[0] != "0" or text == "0"):
+        value = int(text)
+        if value <= INT_MAX:    # a decimal `int`, the common case
+            return Token(NUM, pos, len(text), text, value, ty_int)
     m = _INT.fullmatch(text)
     if m:
         value, ty = _integer(m.group(1), m.group(2), pos, len(text))
     else:
         value, ty = _floating(text, pos)
-    return Token(TK.NUM, pos, len(text), text, value, ty)
+    return Token(NUM, pos, len(text), text, value, ty)
 
 
 def _integer(digits: str, suffix: str, pos: int, length: int) -> tuple[int, CType]:
