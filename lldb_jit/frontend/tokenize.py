@@ -3,6 +3,7 @@ producing tokens that know their offset and length. Literals carry their value a
 type; adjacent string literals are joined into one token spanning them all."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -61,10 +62,10 @@ _PPNUM = re.compile(r"\.?[0-9](?:[eEpP][+-]|[0-9A-Za-z_.])*")
 _TOKEN = re.compile(f"(?P<number>{_PPNUM.pattern})|(?P<ident>{_IDENT.pattern})|"
                     f"(?P<punct>{'|'.join(map(re.escape, PUNCTUATORS))})")
 # Blanks and comments, then one of those: most tokens in one match. The blanks are
-# matched whole, never given back (a possessive `*+` does not backtrack): `// c` is a
-# comment to the end of its line, not `//` and `c`. A `/*` left open is no `/`: the
-# loop below reports it.
-_NEXT = re.compile(f"(?:{_BLANK})*+"
+# matched whole, never given back (a lookahead does not backtrack; Python 3.10 has no
+# possessive `*+`): `// c` is a comment to the end of its line, not `//` and `c`. A `/*`
+# left open is no `/`: the loop below reports it.
+_NEXT = re.compile(f"(?=(?P<blank>(?:{_BLANK})*))(?P=blank)"
                    f"(?:(?P<number>{_PPNUM.pattern})|(?P<ident>{_IDENT.pattern})|"
                    f"(?!/\\*)(?P<punct>{'|'.join(map(re.escape, PUNCTUATORS))}))", re.S)
 _INT = re.compile(r"(0[xX][0-9A-Fa-f]+|0[bB][01]+|[0-9]+)([uUlL]*)")
@@ -197,7 +198,10 @@ def _floating(text: str, pos: int) -> tuple[float, CType]:
     if _DEC_FLOAT.fullmatch(body):
         return float(body), ty
     if _HEX_FLOAT.fullmatch(body):
-        return float.fromhex(body), ty
+        try:
+            return float.fromhex(body), ty
+        except OverflowError:       # as a decimal one too big: infinity (gcc warns)
+            return math.inf, ty
     m = _INT.match(text)
     if m and not set(text[m.end():]) & set(".eEpP+-"):
         raise CompileError(pos, len(text),

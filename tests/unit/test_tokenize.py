@@ -1,4 +1,6 @@
 """The tokenizer: literal values and types by C's rules, spans, and errors."""
+import math
+
 import pytest
 
 from lldb_jit.errors import CompileError
@@ -39,6 +41,8 @@ LITERALS = [
     ("1.5L", 1.5, "long double"),
     ("0x1p4", 16.0, "double"),
     ("0x1.8p1f", 3.0, "float"),
+    ("1e99999", math.inf, "double"),                 # too big: infinity, as gcc makes it
+    ("0x1p99999", math.inf, "double"),
     ("'a'", 97, "int"),
     ("'\\n'", 10, "int"),
     ("'\\0'", 0, "int"),
