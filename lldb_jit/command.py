@@ -143,9 +143,6 @@ _PARSER = _parser()
 def parse_options(text: str) -> tuple[Options, dict]:
     """The Options of the evaluation and the command's own: time (bool), format.
     Neither is changed by its users: the same text gives the same objects."""
-    if not text.strip():      # the usual case: argparse costs 0.07 ms a parse
-        from .session import Options
-        return Options(), {"time": False, "types": False, "format": lldb.eFormatDefault}
     parsed = _parsed_options.get(text)
     if parsed is None:
         if len(_parsed_options) >= 64:
@@ -159,6 +156,8 @@ _parsed_options: dict[str, tuple] = {}    # option texts (and --set-default's) s
 
 def _parse_options(text: str) -> tuple[Options, dict]:
     from .session import Options
+    if not text.strip():      # the usual case: argparse costs 0.07 ms a parse
+        return Options(), {"time": False, "types": False, "format": lldb.eFormatDefault}
     try:
         args = _PARSER.parse_args(shlex.split(text))
     except (ValueError, argparse.ArgumentError, JitError) as e:
@@ -183,15 +182,21 @@ def _parse_options(text: str) -> tuple[Options, dict]:
 # What the pipeline imports besides lldb: with a system LLDB (Debian's lldb-N), LLDB's
 # Python is the system's, which may not have them (README, "A system LLDB")
 _DEPENDENCIES = (("llvmlite", "llvmlite"), ("elftools", "pyelftools"))
+_dependencies_found = False
 
 
 def check_dependencies() -> None:
     """Say plainly which Python packages this LLDB's Python cannot import, and how to
-    give them to it, instead of the ImportError deep in the pipeline."""
+    give them to it, instead of the ImportError deep in the pipeline. Once they are
+    found they stay found: later evaluations skip the search (10 us in a command)."""
+    global _dependencies_found
+    if _dependencies_found:
+        return
     import importlib.util
     import sys
     missing = [package for module, package in _DEPENDENCIES
                if importlib.util.find_spec(module) is None]
+    _dependencies_found = not missing
     if missing:
         python = f"python{sys.version_info.major}.{sys.version_info.minor}"
         raise JitError(
@@ -223,7 +228,7 @@ class JitEvalCommand:
     def __call__(self, debugger, command, exe_ctx, result) -> None:
         try:
             check_dependencies()
-            self._run(command, exe_ctx, result)
+            self._run(debugger, command, exe_ctx, result)
         except CompileError as e:
             _, source = split_command(command)
             result.AppendMessage(caret_lines(source, e.offset, e.length))
@@ -233,11 +238,11 @@ class JitEvalCommand:
         except Exception as e:  # the boundary: a bug is reported, never a traceback
             result.SetError(f"internal error in lldb-jit: {type(e).__name__}: {e}")
 
-    def _run(self, command, exe_ctx, result) -> None:
+    def _run(self, debugger, command, exe_ctx, result) -> None:
         option_text, source = split_command(command)
         if command.strip() == "--abandon":
             option_text, source = "--abandon", ""
-        debugger = exe_ctx.GetTarget().GetDebugger().GetID()
+        debugger = debugger.GetID()     # the command's debugger (one SB call, not three)
         if command.strip().startswith("--set-default"):
             defaults = command.strip()[len("--set-default"):].strip()
             parse_options(defaults)                     # checked now, not at each use

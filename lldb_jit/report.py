@@ -61,8 +61,8 @@ def describe(value: lldb.SBValue, spelling: str | None = None,
         text = f"({spelling}) " + text[len(prefix):]
     if language in C_LANGUAGES:
         text = NULLPTR.sub("= NULL", text)
-    at = text.find(") constant = ") if value.GetName() == "constant" else -1
-    if at >= 0:                             # a value with no `$N` name: `(int) 12`
+    at = text.find(") constant = ")
+    if at >= 0 and value.GetName() == "constant":   # no `$N` name: `(int) 12`
         text = text[:at + 1] + " " + text[at + len(") constant = "):]
     return text
 

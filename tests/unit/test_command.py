@@ -63,3 +63,32 @@ def test_an_option_text_is_parsed_once_and_a_bad_one_every_time():
     for _ in range(2):
         with pytest.raises(JitError):
             parse_options("-t -1")
+
+
+def test_no_options_are_made_once():
+    """An option-less command (every plain `jit-eval EXPR`) reuses one parse."""
+    assert parse_options(" ") is parse_options(" ")
+    assert parse_options(" ")[0].timeout == 1.0
+
+
+def test_dependencies_are_searched_until_found(monkeypatch):
+    """A missing package is reported at every evaluation; once both are found, later
+    evaluations search no more."""
+    import importlib.util
+    from lldb_jit import command
+    searched = []
+    present = {"llvmlite": False, "elftools": True}
+
+    def find_spec(name, *args):
+        searched.append(name)
+        return object() if present[name] else None
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    monkeypatch.setattr(command, "_dependencies_found", False)
+    for _ in range(2):
+        with pytest.raises(JitError, match="llvmlite cannot be imported"):
+            command.check_dependencies()
+    assert len(searched) == 4
+    present["llvmlite"] = True
+    command.check_dependencies()
+    command.check_dependencies()
+    assert len(searched) == 6
