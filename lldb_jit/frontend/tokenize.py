@@ -57,14 +57,12 @@ _BLANK = r"\s+|//[^\n]*|/\*.*?\*/"        # a blank run or a comment
 _SPACE = re.compile(f"(?:{_BLANK})+", re.S)
 # A preprocessing number (C11 6.4.8), checked afterwards by _convert_number.
 _PPNUM = re.compile(r"\.?[0-9](?:[eEpP][+-]|[0-9A-Za-z_.])*")
-# A number, an identifier or a punctuator, told apart by their first characters; the
-# rest (literals in quotes, anything invalid) _next_token looks at itself.
-_TOKEN = re.compile(f"(?P<number>{_PPNUM.pattern})|(?P<ident>{_IDENT.pattern})|"
-                    f"(?P<punct>{'|'.join(map(re.escape, PUNCTUATORS))})")
-# Blanks and comments, then one of those: most tokens in one match. The blanks are
-# matched whole, never given back (a lookahead does not backtrack; Python 3.10 has no
-# possessive `*+`): `// c` is a comment to the end of its line, not `//` and `c`. A `/*`
-# left open is no `/`: the loop below reports it.
+# Blanks and comments, then a number, an identifier or a punctuator, told apart by
+# their first characters: most tokens in one match (the rest, literals in quotes and
+# anything invalid, _next_token looks at). The blanks are matched whole, never given
+# back (a lookahead does not backtrack; Python 3.10 has no possessive `*+`): `// c` is a
+# comment to the end of its line, not `//` and `c`. A `/*` left open is no `/`: the
+# loop below reports it.
 _NEXT = re.compile(f"(?=(?P<blank>(?:{_BLANK})*))(?P=blank)"
                    f"(?:(?P<number>{_PPNUM.pattern})|(?P<ident>{_IDENT.pattern})|"
                    f"(?!/\\*)(?P<punct>{'|'.join(map(re.escape, PUNCTUATORS))}))", re.S)
@@ -128,14 +126,7 @@ def tokenize(src: str) -> list[Token]:
 
 
 def _next_token(src: str, pos: int) -> Token:
-    m = _TOKEN.match(src, pos)
-    if m:
-        text, kind = m.group(), m.lastgroup
-        if kind == "number":
-            return _number(text, pos)
-        if kind == "ident":
-            return Token(TK.KEYWORD if text in KEYWORDS else TK.IDENT, pos, len(text), text)
-        return Token(TK.PUNCT, pos, len(text), text)
+    """The token at `pos` that _NEXT does not match: a literal in quotes, or an error."""
     c = src[pos]
     if c == '"':
         return _string_literal(src, pos)
