@@ -85,7 +85,6 @@ FLOAT_OPS = {Op.ADD: "fadd", Op.SUB: "fsub", Op.MUL: "fmul", Op.DIV: "fdiv",
              Op.MOD: "frem"}
 TEMP_NAMES = {op: f"{op.name.lower()}tmp" for op in Op}   # "addtmp"
 OP_SYMBOLS = {op: op.value for op in Op}                  # "<=" (op.value is slow)
-LOGICAL_OPS = (Op.LOGAND, Op.LOGOR)
 DIVISIONS = (Op.DIV, Op.MOD)
 
 
@@ -721,7 +720,7 @@ class IRGenerator:
         if op is Op.COMMA:
             self.gen(node.lhs)
             return self.gen(node.rhs)
-        if op in LOGICAL_OPS:
+        if op in A.LOGICAL_OPS:
             return self.logical(node)
         lhs, rhs = self.gen(node.lhs), self.gen(node.rhs)
         operand_ty = strip_typedefs(node.lhs.ty)

@@ -50,6 +50,7 @@ class Op(FastEnum):
 UNARY_OPS = {"-": Op.NEG, "+": Op.POS, "!": Op.NOT, "~": Op.BITNOT, "*": Op.DEREF,
              "&": Op.ADDR}
 COMPARISONS = frozenset({Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE})
+LOGICAL_OPS = frozenset({Op.LOGAND, Op.LOGOR})     # && and ||: short-circuit
 
 
 @dataclass(slots=True, eq=False)

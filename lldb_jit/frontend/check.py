@@ -8,7 +8,8 @@ from __future__ import annotations
 from ..errors import CompileError
 from . import ast as A
 from .ast import Op
-from .ctype import (RANK, CType, Kind, find_member, is_arithmetic, is_array, is_flonum,
+from .ctype import (ARRAY, ENUM, FLOAT, FUNC, OPAQUE, RANK, CType, Kind, find_member,
+                    is_arithmetic, is_array, is_flonum,
                     is_function, is_integer, is_pointer, is_record, is_scalar, is_unsigned,
                     is_void, func_type, pointer_to, array_of, const_of, member_names, same_type,
                     strip_typedefs, ty_double, ty_float, unqualified, is_no_debug_info,
@@ -29,13 +30,11 @@ UNKNOWN_FUNCTION = func_type(ty_void, [], has_proto=False)
 INTEGER_OPS = frozenset({Op.MOD, Op.BITAND, Op.BITOR, Op.BITXOR})
 SHIFT_OPS = frozenset({Op.SHL, Op.SHR})
 ADDITIVE_OPS = frozenset({Op.ADD, Op.SUB})
-LOGICAL_OPS = frozenset({Op.LOGAND, Op.LOGOR})
 INCREMENTS = frozenset({Op.PREINC, Op.POSTINC})
 PREFIX_OPS = frozenset({Op.PREINC, Op.PREDEC})
 PROMOTED_KINDS = frozenset(k for k in RANK if RANK[k] < RANK[Kind.INT])  # to int
-# Members named at every node, as module constants: in Python 3.11 naming one through
-# its class (`Kind.ARRAY`) is a Python-level lookup (EnumType.__getattr__).
-ARRAY, FUNC, ENUM, FLOAT, OPAQUE = Kind.ARRAY, Kind.FUNC, Kind.ENUM, Kind.FLOAT, Kind.OPAQUE
+# Members named at every node, as module constants (the kinds: ctype's): in Python 3.11
+# naming one through its class (`Op.ADDR`) is a Python-level lookup (EnumType.__getattr__).
 ENUM_CONST, ADDR, DEREF, NOT, COMMA = (SymKind.ENUM_CONST, Op.ADDR, Op.DEREF, Op.NOT,
                                        Op.COMMA)
 
@@ -603,7 +602,7 @@ class Checker:
         lt, rt = lhs.ty, rhs.ty
         if op in ADDITIVE_OPS and (is_pointer(lt) or is_pointer(rt)):
             return self.pointer_arith(node, op, lhs, rhs)
-        if op in LOGICAL_OPS:
+        if op in A.LOGICAL_OPS:
             if not (is_scalar(lt) and is_scalar(rt)):
                 self.operands_error(node, lt, rt)
             return self.new_binary(node, op, lhs, rhs, ty_int)

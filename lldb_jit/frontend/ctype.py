@@ -48,10 +48,11 @@ class Kind(FastEnum):
 
 # Naming a member through its class (`Kind.PTR`) costs as much as a function call
 # (Python 3.11's EnumType.__getattr__ sends every member lookup on the class down the
-# slow path): the constructors and predicates run at every node of every pass use
-# these names instead.
-_TYPEDEF, _PTR, _ARRAY, _FUNC, _VOID, _ENUM, _OPAQUE = (
-    Kind.TYPEDEF, Kind.PTR, Kind.ARRAY, Kind.FUNC, Kind.VOID, Kind.ENUM, Kind.OPAQUE)
+# slow path): the constructors and predicates run at every node of every pass, and the
+# checker, use these names instead.
+TYPEDEF, PTR, ARRAY, FUNC, VOID, ENUM, OPAQUE, FLOAT = (
+    Kind.TYPEDEF, Kind.PTR, Kind.ARRAY, Kind.FUNC, Kind.VOID, Kind.ENUM, Kind.OPAQUE,
+    Kind.FLOAT)
 TAGGED_KINDS = frozenset({Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.OPAQUE})  # named by tag
 
 
@@ -129,16 +130,16 @@ RANK = {Kind.BOOL: 0, Kind.CHAR: 1, Kind.SCHAR: 1, Kind.UCHAR: 1, Kind.SHORT: 2,
 # --- constructors -------------------------------------------------------------------
 
 def pointer_to(base: CType) -> CType:
-    return CType(_PTR, 8, 8, base=base)
+    return CType(PTR, 8, 8, base=base)
 
 
 def array_of(base: CType, length: int) -> CType:
-    return CType(_ARRAY, base.size * max(length, 0), base.align, base=base, length=length)
+    return CType(ARRAY, base.size * max(length, 0), base.align, base=base, length=length)
 
 
 def func_type(ret: CType, params: list[CType], variadic: bool = False,
               has_proto: bool = True) -> CType:
-    return CType(_FUNC, 1, 1, base=ret, params=list(params), variadic=variadic,
+    return CType(FUNC, 1, 1, base=ret, params=list(params), variadic=variadic,
                  has_proto=has_proto)
 
 
@@ -212,7 +213,7 @@ def no_debug_info_data(size: int) -> CType:
 
 
 def is_no_debug_info(ty: CType) -> bool:
-    return ty.kind is _OPAQUE and ty.name == NO_DEBUG_INFO
+    return ty.kind is OPAQUE and ty.name == NO_DEBUG_INFO
 
 
 def const_of(ty: CType) -> CType:
@@ -224,7 +225,7 @@ def unqualified(ty: CType) -> CType:
     through typedefs that carry them."""
     if ty.plain is not None:
         return ty.plain
-    if ty.kind is _TYPEDEF and any(qualifier_set(ty)):
+    if ty.kind is TYPEDEF and any(qualifier_set(ty)):
         return unqualified(strip_typedefs(ty))
     return ty
 
@@ -232,7 +233,7 @@ def unqualified(ty: CType) -> CType:
 # --- predicates ---------------------------------------------------------------------
 
 def strip_typedefs(ty: CType) -> CType:
-    while ty.kind is _TYPEDEF:
+    while ty.kind is TYPEDEF:
         ty = ty.base
     return ty
 
@@ -243,7 +244,7 @@ def qualifier_set(ty: CType) -> tuple[bool, bool, bool]:
     while True:
         const, volatile = const or ty.is_const, volatile or ty.is_volatile
         atomic = atomic or ty.is_atomic
-        if ty.kind is not _TYPEDEF:
+        if ty.kind is not TYPEDEF:
             return const, volatile, atomic
         ty = ty.base
 
@@ -261,7 +262,7 @@ def is_arithmetic(ty: CType) -> bool:
 
 
 def is_pointer(ty: CType) -> bool:
-    return strip_typedefs(ty).kind is _PTR
+    return strip_typedefs(ty).kind is PTR
 
 
 def is_scalar(ty: CType) -> bool:
@@ -270,7 +271,7 @@ def is_scalar(ty: CType) -> bool:
 
 def is_unsigned(ty: CType) -> bool:
     ty = strip_typedefs(ty)
-    if ty.kind is _ENUM:
+    if ty.kind is ENUM:
         return is_unsigned(ty.base)
     return ty.kind in UNSIGNED_KINDS
 
@@ -280,15 +281,15 @@ def is_record(ty: CType) -> bool:
 
 
 def is_void(ty: CType) -> bool:
-    return strip_typedefs(ty).kind is _VOID
+    return strip_typedefs(ty).kind is VOID
 
 
 def is_function(ty: CType) -> bool:
-    return strip_typedefs(ty).kind is _FUNC
+    return strip_typedefs(ty).kind is FUNC
 
 
 def is_array(ty: CType) -> bool:
-    return strip_typedefs(ty).kind is _ARRAY
+    return strip_typedefs(ty).kind is ARRAY
 
 
 def same_type(a: CType, b: CType) -> bool:
@@ -300,11 +301,11 @@ def same_type(a: CType, b: CType) -> bool:
         return False
     if a.kind in TAGGED_KINDS:
         return a.name == b.name and a.name != "" and a.size == b.size
-    if a.kind is _PTR:
+    if a.kind is PTR:
         return same_type(a.base, b.base)
-    if a.kind is _ARRAY:
+    if a.kind is ARRAY:
         return a.length == b.length and same_type(a.base, b.base)
-    if a.kind is _FUNC:
+    if a.kind is FUNC:
         return (same_type(a.base, b.base) and len(a.params) == len(b.params)
                 and a.variadic == b.variadic
                 and all(same_type(x, y) for x, y in zip(a.params, b.params)))
