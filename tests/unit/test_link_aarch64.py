@@ -1091,7 +1091,9 @@ RUNS = [
 ]
 PLACES = {"near": (0x2000000, 0x2100000),  # 32 MiB: calls within BL's reach
           "mid": (0x40000000, 0x40100000),  # 1 GiB: calls through stubs
-          "far": (RX_BASE, RW_BASE)}  # 127 TiB
+          # 32 TiB: out of every PC-relative range, and below where the kernel's randomized
+          # mmap base (the top 1 TiB or so under 128 TiB) may have put qemu's own mappings
+          "far": (0x200000000000, 0x200000100000)}
 
 
 @pytest.fixture(scope="module")
