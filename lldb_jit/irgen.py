@@ -527,8 +527,7 @@ class IRGenerator:
         then_bb = self.func.append_basic_block("if.then")
         else_bb = self.func.append_basic_block("if.else") if node.els else None
         end_bb = self.func.append_basic_block("if.end")
-        cond = self.truth(self.gen(node.cond), node.cond.ty)
-        self.builder.cbranch(cond, then_bb, else_bb or end_bb)
+        self.builder.cbranch(self.condition(node.cond), then_bb, else_bb or end_bb)
         for block, stmt in ((then_bb, node.then), (else_bb, node.els)):
             if block is None:
                 continue
@@ -548,8 +547,7 @@ class IRGenerator:
         self.builder.branch(cond_bb if node.test_first else body_bb)
         self.builder.position_at_end(cond_bb)
         if node.cond is not None:
-            cond = self.truth(self.gen(node.cond), node.cond.ty)
-            self.builder.cbranch(cond, body_bb, end_bb)
+            self.builder.cbranch(self.condition(node.cond), body_bb, end_bb)
         else:
             self.builder.branch(body_bb)
         self.builder.position_at_end(body_bb)
@@ -701,15 +699,14 @@ class IRGenerator:
             return self.addr(node.operand)
         if op is Op.DEREF:
             return self.load(self.gen(node.operand), node.ty, "deref")
+        if op is Op.NOT:
+            return b.zext(self.condition(node), i32, "lnot")
         value = self.gen(node.operand)
         if op is Op.POS:
             return value
         if op is Op.NEG:
             return b.fneg(value, "negtmp") if is_flonum(node.ty) else b.neg(value, "negtmp")
-        if op is Op.BITNOT:
-            return b.not_(value, "nottmp")
-        truth = self.truth(value, node.operand.ty)
-        return b.zext(b.not_(truth), i32, "lnot")
+        return b.not_(value, "nottmp")     # ~
 
     def _gen_PtrAdd(self, node: A.PtrAdd) -> ir.Value:
         base, offset = self.gen(node.ptr), self.gen(node.offset_expr)
@@ -720,12 +717,10 @@ class IRGenerator:
         if op is Op.COMMA:
             self.gen(node.lhs)
             return self.gen(node.rhs)
-        if op in A.LOGICAL_OPS:
-            return self.logical(node)
+        if op in A.COMPARISONS or op in A.LOGICAL_OPS:     # an int, 0 or 1
+            return self.builder.zext(self.condition(node), i32, "booltmp")
         lhs, rhs = self.gen(node.lhs), self.gen(node.rhs)
         operand_ty = strip_typedefs(node.lhs.ty)
-        if op in A.COMPARISONS:
-            return self.compare(op, lhs, rhs, operand_ty)
         b = self.builder
         if operand_ty.kind is Kind.PTR:  # pointer difference in bytes (the checker divides)
             return b.sub(b.ptrtoint(lhs, i64), b.ptrtoint(rhs, i64), "ptrdiff")
@@ -744,35 +739,33 @@ class IRGenerator:
         b = self.builder
         symbol = OP_SYMBOLS[op]
         if is_flonum(ty):
-            cmp = (b.fcmp_unordered if op is Op.NE else b.fcmp_ordered)(symbol, lhs, rhs)
-        elif self.unsigned(ty) or is_pointer(ty):
-            cmp = b.icmp_unsigned(symbol, lhs, rhs, "cmptmp")
-        else:
-            cmp = b.icmp_signed(symbol, lhs, rhs, "cmptmp")
-        return b.zext(cmp, i32, "booltmp")
+            return (b.fcmp_unordered if op is Op.NE else b.fcmp_ordered)(symbol, lhs, rhs)
+        if self.unsigned(ty) or is_pointer(ty):
+            return b.icmp_unsigned(symbol, lhs, rhs, "cmptmp")
+        return b.icmp_signed(symbol, lhs, rhs, "cmptmp")
 
     def logical(self, node: A.Binary) -> ir.Value:
         """`a && b`, `a || b` with short-circuit evaluation."""
         b = self.builder
         is_and = node.op is Op.LOGAND
-        lhs = self.truth(self.gen(node.lhs), node.lhs.ty)
+        lhs = self.condition(node.lhs)
         lhs_bb = b.block
         rhs_bb = self.func.append_basic_block("and.rhs" if is_and else "or.rhs")
         end_bb = self.func.append_basic_block("and.end" if is_and else "or.end")
         b.cbranch(lhs, *((rhs_bb, end_bb) if is_and else (end_bb, rhs_bb)))
         b.position_at_end(rhs_bb)
-        rhs = self.truth(self.gen(node.rhs), node.rhs.ty)
+        rhs = self.condition(node.rhs)
         rhs_end = b.block
         b.branch(end_bb)
         b.position_at_end(end_bb)
         phi = b.phi(i1, "logtmp")
         phi.add_incoming(ir.Constant(i1, 0 if is_and else 1), lhs_bb)
         phi.add_incoming(rhs, rhs_end)
-        return b.zext(phi, i32, "booltmp")
+        return phi
 
     def _gen_Cond(self, node: A.Cond) -> ir.Value | None:
         b = self.builder
-        cond = self.truth(self.gen(node.cond), node.cond.ty)
+        cond = self.condition(node.cond)
         then_bb = self.func.append_basic_block("cond.then")
         else_bb = self.func.append_basic_block("cond.else")
         end_bb = self.func.append_basic_block("cond.end")
@@ -832,6 +825,19 @@ class IRGenerator:
             TypedCallee(fn, sig.fnty)
 
     # --- conversions ------------------------------------------------------------------
+
+    def condition(self, node: A.Node) -> ir.Value:
+        """An i1: whether the scalar `node` is nonzero. A comparison or a logical
+        operator gives its own i1, which C would widen to an int only to test it."""
+        if isinstance(node, A.Binary):
+            if node.op in A.COMPARISONS:
+                return self.compare(node.op, self.gen(node.lhs), self.gen(node.rhs),
+                                    strip_typedefs(node.lhs.ty))
+            if node.op in A.LOGICAL_OPS:
+                return self.logical(node)
+        elif isinstance(node, A.Unary) and node.op is Op.NOT:
+            return self.builder.not_(self.condition(node.operand))
+        return self.truth(self.gen(node), node.ty)
 
     def truth(self, value: ir.Value, ty: CType) -> ir.Value:
         """An i1: value != 0."""

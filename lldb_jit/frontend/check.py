@@ -62,9 +62,14 @@ class Checker:
     # --- program and statements -------------------------------------------------------
 
     def program(self, stmts: list[A.Node], source: str) -> tuple[A.Block, CType | None]:
-        body = [self.stmt(s) for s in stmts]
+        body = [self.stmt(s) for s in stmts[:-1]]
+        last = stmts[-1] if stmts else None
+        if isinstance(last, A.ExprStmt):    # its value may be the result: kept whole
+            last.expr = self.expr(last.expr)
+            body.append(last)
+        elif last is not None:
+            body.append(self.stmt(last))
         result_type = None
-        last = body[-1] if body else None
         if isinstance(last, A.ExprStmt) and not is_void(last.expr.ty):
             expr = last.expr
             if is_function(expr.ty):
@@ -146,8 +151,15 @@ class Checker:
         return STMT_RULES[type(node)](self, node)
 
     def stmt_ExprStmt(self, node: A.ExprStmt) -> A.Node:
-        node.expr = self.expr(node.expr)
+        node.expr = self.discarded(node.expr)
         return node
+
+    def discarded(self, node: A.Node) -> A.Node:
+        """An expression whose value is unused: `x++` is then `++x`, which keeps no
+        temporary for the old value."""
+        if isinstance(node, A.IncDec):
+            return self.increment(node, prefix=True)
+        return self.expr(node)
 
     def stmt_Block(self, node: A.Block) -> A.Node:
         if node.scoped:
@@ -256,7 +268,7 @@ class Checker:
         self.scopes.append({})
         node.init = node.init and self.stmt(node.init)
         node.cond = node.cond and self.condition(node.cond)
-        node.step = node.step and self.expr(node.step)
+        node.step = node.step and self.discarded(node.step)
         self.loop_depth += 1
         node.body = self.stmt(node.body)
         self.loop_depth -= 1
@@ -593,7 +605,7 @@ class Checker:
 
     def expr_Binary(self, node: A.Binary) -> A.Node:
         if node.op is COMMA:
-            lhs, rhs = self.expr(node.lhs), self.rvalue(node.rhs)
+            lhs, rhs = self.discarded(node.lhs), self.rvalue(node.rhs)
             return A.Binary(node.offset, node.length, COMMA, lhs, rhs, ty=rhs.ty)
         return self.binary(node, node.op, self.rvalue(node.lhs), self.rvalue(node.rhs))
 
@@ -782,6 +794,9 @@ class Checker:
         return self.sequence(node, setup, assign)
 
     def expr_IncDec(self, node: A.IncDec) -> A.Node:
+        return self.increment(node, node.op in PREFIX_OPS)
+
+    def increment(self, node: A.IncDec, prefix: bool) -> A.Node:
         """`++x` is `x += 1`; `x++` is `(old = x, x = old + 1, old)`."""
         lhs = self.expr(node.operand)
         self.check_assignable(lhs)
@@ -790,7 +805,7 @@ class Checker:
         op = Op.ADD if node.op in INCREMENTS else Op.SUB
         one = A.IntLit(node.offset, node.length, 1, ty=ty_int)
         setup, lhs = self.hoist(lhs)
-        if node.op in PREFIX_OPS:
+        if prefix:
             new = self.binary(node, op, lhs, one)
             assign = A.Assign(node.offset, node.length, None, lhs,
                               self.cast(new, lhs.ty), ty=lhs.ty)
