@@ -81,18 +81,18 @@ class Plan:
                     raise Unsupported("has data of its own")
                 if getattr(gv, "thread_local", False) or getattr(gv, "threadlocal", False):
                     raise Unsupported("thread-local")
-        self.func = functions[0]
+        func = functions[0]
         self._slots: dict[int, int] = {}
         self._checked: dict[int, ir.Type] = {}    # the types _check_type accepted, by id
-        for arg in self.func.args:
-            self._slot(arg)
-        self.promoted = _promotable(self.func)
-        self.blocks: dict[int, _Block] = {}
-        for block in self.func.blocks:
-            self.blocks[id(block)] = _Block()
-        for block in self.func.blocks:
-            self._prepare(block, self.blocks[id(block)])
-        self.entry = self.blocks[id(self.func.blocks[0])]
+        self._args = [self._slot(arg) for arg in func.args]
+        self.promoted = _promotable(func)
+        # Blocks name one another by index, not by reference: a loop's blocks make no
+        # reference cycle, so a plan is freed as soon as it is dropped, with no work
+        # for Python's garbage collector. The entry block is the first.
+        self._index = {id(block): i for i, block in enumerate(func.blocks)}
+        self.blocks = [_Block() for _ in func.blocks]
+        for block, out in zip(func.blocks, self.blocks):
+            self._prepare(block, out)
 
     # --- preparation ---------------------------------------------------------------
 
@@ -156,24 +156,24 @@ class Plan:
                 out.ops.append(op)
 
     def _phi(self, inst: ir.PhiInstr):
-        return self._slot(inst), {id(self.blocks[id(b)]): self._getter(v)
+        return self._slot(inst), {self._index[id(b)]: self._getter(v)
                                   for v, b in inst.incomings}
 
     def _terminator(self, inst):
-        blocks = self.blocks
+        index = self._index
         if isinstance(inst, ir.Ret):
             return lambda env: None
         if isinstance(inst, ir.ConditionalBranch):
             cond = self._getter(inst.operands[0])
-            yes, no = blocks[id(inst.operands[1])], blocks[id(inst.operands[2])]
+            yes, no = index[id(inst.operands[1])], index[id(inst.operands[2])]
             return lambda env: yes if cond(env) else no
         if isinstance(inst, ir.Branch):
-            target = blocks[id(inst.operands[0])]
+            target = index[id(inst.operands[0])]
             return lambda env: target
         if isinstance(inst, ir.SwitchInstr):
             value = self._getter(inst.value)
-            cases = {self._constant(c): blocks[id(b)] for c, b in inst.cases}
-            default = blocks[id(inst.default)]
+            cases = {self._constant(c): index[id(b)] for c, b in inst.cases}
+            default = index[id(inst.default)]
             return lambda env: cases.get(value(env), default)
         if isinstance(inst, ir.Unreachable):
             def unreachable(env):
@@ -411,24 +411,26 @@ class Plan:
         block_address = own.own(max(len(block), 1), 16)
         own.write(block_address, block)
         own.add_result(result, result_size)
-        args = self.func.args
-        env[self._slots[id(args[0])]] = block_address
-        env[self._slots[id(args[1])]] = result
+        frame, result_arg = self._args
+        env[frame] = block_address
+        env[result_arg] = result
         env[EXTERNALS] = addresses
-        current, previous, steps = self.entry, None, 0
+        blocks = self.blocks
+        current, previous, steps = 0, None, 0
         try:
             while current is not None:
-                if current.phis:
-                    values = [(slot, incoming[id(previous)](env))
-                              for slot, incoming in current.phis]
+                block = blocks[current]
+                if block.phis:
+                    values = [(slot, incoming[previous](env))
+                              for slot, incoming in block.phis]
                     for slot, value in values:
                         env[slot] = value
-                for op in current.ops:
+                for op in block.ops:
                     op(env)
-                steps += len(current.ops) + 1
+                steps += len(block.ops) + 1
                 if steps > BUDGET:
                     raise Bail("too many steps to interpret", again=False)
-                previous, current = current, current.terminator(env)
+                previous, current = current, block.terminator(env)
         except (TypeError, KeyError, OverflowError, ValueError) as e:
             raise Bail(f"not as the machine would: {e}") from None
         return bytes(own.result)

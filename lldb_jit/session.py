@@ -25,7 +25,7 @@ from .frontend.ctype import CType, type_name
 from .frontend.provider import SymKind
 from .frontend.tokenize import TK, tokenize
 from .interpret import Bail, Plan, Unsupported
-from .irgen import ENTRY, gen_module, resolver_module
+from .irgen import ENTRY, gen_module, release, resolver_module
 from .link import link
 from .memory import PAGE, Heap, Readable, Scope, SyscallPages, align_up, load
 from .report import (describe, describe_defined, describe_with_types, has_defined_record,
@@ -552,8 +552,11 @@ class Session:
         return code or self._pinned.get(key)
 
     def _forget(self, code: _Code | None) -> None:
-        for perm, address in code.blocks if code is not None else ():
+        if code is None:
+            return
+        for perm, address in code.blocks:
             self.heap.free(perm, address)
+        release(code.module)
 
     def _frame_block(self, program, provider: FrameProvider, frame: lldb.SBFrame,
                      scope: Scope, local_addresses: dict[str, int],

@@ -3,15 +3,17 @@ with MCJIT: for every expression of irgen's tables, either it gives the machine'
 result, or it declines, and then exactly for the reasons it must (a call, data of the
 module's own, long double, a write to the debuggee's memory, a trap)."""
 import ctypes
+import gc
 import math
 import re
+import weakref
 
 import pytest
 
 from lldb_jit.frontend import analyze
 from lldb_jit.frontend.ctype import strip_typedefs
 from lldb_jit.interpret import Bail, Plan, Unsupported
-from lldb_jit.irgen import ENTRY, gen_module
+from lldb_jit.irgen import ENTRY, gen_module, release
 
 from conftest import HOST, World, decode
 from test_irgen import BY_HAND, CROSS_CHECKED
@@ -116,3 +118,23 @@ def test_long_loops_are_left_to_the_machine(world):
         interpret("long n = 0; for (long i = 0; i < 1000000; i++) n += i; n", world)
     assert not e.value.again
     assert interpret("long n = 0; for (long i = 0; i < 100; i++) n += i; n", world)[0] == 4950
+
+
+def test_a_loops_plan_and_module_are_freed_without_the_garbage_collector(world):
+    """A plan's blocks name one another by index, and `release` breaks the module's
+    cycles: dropping either frees it at once, with no garbage-collector pass."""
+    src = "int s = 0; for (int i = 0; i < 5; i++) { if (i == 3) continue; s += i; } s"
+    gc.collect()
+    gc.disable()
+    try:
+        module = gen_module(analyze(src, world.provider), HOST)
+        plan = Plan(module, ENTRY, little=True)
+        loop_block = weakref.ref(plan.blocks[2])
+        instruction = weakref.ref(module.functions[0].blocks[2].instructions[0])
+        del plan
+        assert loop_block() is None
+        release(module)
+        del module
+        assert instruction() is None
+    finally:
+        gc.enable()
