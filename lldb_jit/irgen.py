@@ -64,13 +64,18 @@ class QuickNameScope(NameScope):
 
 
 class VolatileLoad(ir.LoadInstr):
-    """`load volatile` (llvmlite has no flag for it)."""
+    """`load volatile` (llvmlite has no flag for it); `volatile` tells the interpreter
+    to leave it to the machine's own load."""
+    volatile = True
+
     def descr(self, buf):
         super().descr(buf)
         buf[-1] = buf[-1].replace("load ", "load volatile ", 1)
 
 
 class VolatileStore(ir.StoreInstr):
+    volatile = True
+
     def descr(self, buf):
         super().descr(buf)
         buf[-1] = buf[-1].replace("store ", "store volatile ", 1)

@@ -138,3 +138,11 @@ def test_a_loops_plan_and_module_are_freed_without_the_garbage_collector(world):
         assert instruction() is None
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("src", ["*(volatile int *)&x", "volatile int v = 1; v",
+                                 "*(volatile int *)&x = 3"])
+def test_volatile_accesses_are_left_to_the_machine(src, world):
+    """A volatile load or store is the machine's own, never the interpreter's read."""
+    with pytest.raises(Unsupported, match="volatile"):
+        Plan(gen_module(analyze(src, world.provider), HOST), ENTRY, little=True)
