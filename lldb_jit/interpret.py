@@ -175,10 +175,6 @@ class Plan:
             cases = {self._constant(c): index[id(b)] for c, b in inst.cases}
             default = index[id(inst.default)]
             return lambda env: cases.get(value(env), default)
-        if isinstance(inst, ir.Unreachable):
-            def unreachable(env):
-                raise Bail("reached unreachable code")
-            return unreachable
         raise Unsupported(inst.opname)
 
     def _check(self, ty: ir.Type) -> None:

@@ -9,6 +9,7 @@ import re
 import weakref
 
 import pytest
+from llvmlite import ir
 
 from lldb_jit.frontend import analyze
 from lldb_jit.frontend.ctype import strip_typedefs
@@ -146,3 +147,13 @@ def test_volatile_accesses_are_left_to_the_machine(src, world):
     """A volatile load or store is the machine's own, never the interpreter's read."""
     with pytest.raises(Unsupported, match="volatile"):
         Plan(gen_module(analyze(src, world.provider), HOST), ENTRY, little=True)
+
+
+def test_unreachable_is_left_to_the_machine():
+    """irgen never emits `unreachable`; a plan made of IR that does is refused."""
+    module = ir.Module()
+    ptr = ir.PointerType()
+    func = ir.Function(module, ir.FunctionType(ir.VoidType(), [ptr, ptr]), ENTRY)
+    ir.IRBuilder(func.append_basic_block("entry")).unreachable()
+    with pytest.raises(Unsupported, match="unreachable"):
+        Plan(module, ENTRY, little=True)
