@@ -192,14 +192,18 @@ def release(module: ir.Module) -> None:
     """Break the reference cycles of a module no longer used (each function and its
     blocks, arguments and return value; each block and its instructions), so that it
     is freed when it is dropped rather than by Python's garbage collector, whose
-    passes over them cost an uncached evaluation more than making them did."""
-    for func in module.functions:
-        for block in func.blocks:
-            block.instructions.clear()
-            block.terminator = None
-        func.blocks.clear()
-        func.args, func.return_value = (), None
-    module.globals.clear()
+    passes over them cost an uncached evaluation more than making them did. (An
+    llvmlite without these documented attributes leaves the module to the collector.)"""
+    try:
+        for func in module.functions:
+            for block in func.blocks:
+                block.instructions.clear()
+                block.terminator = None
+            func.blocks.clear()
+            func.args, func.return_value = (), None
+        module.globals.clear()
+    except AttributeError:
+        pass
 
 
 def resolver_module(name: str, triple: str) -> ir.Module:
