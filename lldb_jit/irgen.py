@@ -240,6 +240,7 @@ class IRGenerator:
         self.result_type = program.result_type
         self.lltypes: dict[CType, ir.Type] = {}
         self.accesses: dict[CType, Access] = {}
+        self.byte_arrays: dict[int, ir.ArrayType] = {}
         self.returning: CType | None = None   # in a FuncDef: its return type
         for fdef in program.functions:       # first: the entry may call them
             self.define(fdef)
@@ -676,6 +677,8 @@ class IRGenerator:
             return self.gen(node.operand)
         if isinstance(node, A.Member):
             base = self.gen(node.base)  # a record's value is its address
+            if not node.member.offset:
+                return base
             return self.builder.gep(base, [ir.Constant(i64, node.member.offset)],
                                     source_etype=i8, name=node.member.name or "anon")
         if isinstance(node, A.StmtExpr):
@@ -732,8 +735,20 @@ class IRGenerator:
         return b.not_(value, "nottmp")     # ~
 
     def _gen_PtrAdd(self, node: A.PtrAdd) -> ir.Value:
-        base, offset = self.gen(node.ptr), self.gen(node.offset_expr)
-        return self.builder.gep(base, [offset], source_etype=i8, name="ptradd")
+        base, offset, etype = self.gen(node.ptr), node.offset_expr, i8
+        if isinstance(offset, A.Binary) and offset.op is Op.MUL and \
+                isinstance(offset.rhs, A.IntLit) and offset.rhs.value > 1:
+            # an index times the pointee's size: a getelementptr over elements of that
+            # size does the multiplication (the same 64-bit wrapping product)
+            etype = self.byte_array(offset.rhs.value)
+            offset = offset.lhs
+        return self.builder.gep(base, [self.gen(offset)], source_etype=etype, name="ptradd")
+
+    def byte_array(self, size: int) -> ir.ArrayType:
+        found = self.byte_arrays.get(size)
+        if found is None:
+            found = self.byte_arrays[size] = ir.ArrayType(i8, size)
+        return found
 
     def _gen_Binary(self, node: A.Binary) -> ir.Value:
         op = node.op

@@ -310,6 +310,12 @@ def test_conditions_branch_on_the_comparison_and_unused_increments_keep_no_copy(
     assert "zext" not in text and "tobool" not in text and '"tmp"' not in text
 
 
+def test_an_index_is_one_getelementptr_and_a_first_member_needs_none(world):
+    body = str(gen_module(analyze("arr[x] + ps->a", world.provider), HOST)).split("body:")[1]
+    assert "getelementptr [4 x i8]" in body and body.count("getelementptr") == 1
+    assert " mul " not in body
+
+
 @pytest.mark.parametrize("triple,fp", [("x86_64-unknown-linux-gnu", "x86_fp80"),
                                        ("aarch64-unknown-linux-gnu", "fp128")])
 def test_long_double_per_target(triple, fp, world):
