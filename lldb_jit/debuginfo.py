@@ -70,6 +70,7 @@ class TypeConverter:
         self._cache: dict[tuple, CType] = {}
         self._enumerators: dict[tuple, dict] = {}
         self._found: dict[tuple, lldb.SBType | None] = {}   # find_type's answers
+        self._basic: dict[int, lldb.SBType] = {}    # the target's basic types, by kind
 
     def forget_lookups(self) -> None:
         """Modules were loaded or unloaded: a name may now find another type, or one."""
@@ -240,7 +241,10 @@ class TypeConverter:
         basic = _BASIC_BY_KIND.get(ty.kind)
         if basic is None:
             raise CompileError(0, 0, f"cannot print a value of type '{ct.type_name(ty)}'")
-        return self.target.GetBasicType(basic), exact
+        found = self._basic.get(basic)
+        if found is None:
+            found = self._basic[basic] = self.target.GetBasicType(basic)
+        return found, exact
 
 
 def _same_file(spec: lldb.SBFileSpec, path: str) -> bool:

@@ -23,17 +23,19 @@ def result_value(target: lldb.SBTarget, name: str, address: int,
 
 
 def persistent_result(target: lldb.SBTarget, address: int,
-                      sbtype: lldb.SBType) -> lldb.SBValue:
+                      sbtype: lldb.SBType) -> tuple[lldb.SBValue, str]:
     """The result at `address` made one of LLDB's persistent variables by
     `SBValue.Persist()`: named by the counter `expression` uses ($0, $1...), so a name
     never means two things, and kept as a reference to the debuggee memory, so
     `expression $N` reads (and assigns) what our code reads through the argument
     block. (Persisting a value made from data would leave LLDB a reference to
-    LLDB's own memory, which `expression` then reads as if it were the debuggee's.)"""
+    LLDB's own memory, which `expression` then reads as if it were the debuggee's.)
+    Returns the value and its name."""
     kept = result_value(target, "$result", address, sbtype).Persist()
-    if not kept.IsValid() or not (kept.GetName() or "").startswith("$"):
+    name = (kept.GetName() or "") if kept.IsValid() else ""
+    if not name.startswith("$"):
         raise ExecError("LLDB could not keep the result as a persistent $ variable")
-    return kept
+    return kept, name
 
 
 def value_from_bytes(target: lldb.SBTarget, name: str, data: bytes,

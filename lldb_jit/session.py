@@ -165,6 +165,7 @@ class Session:
         self.target = target
         self.process = process
         self.triple = target.GetTriple()
+        self.little = process.GetByteOrder() == lldb.eByteOrderLittle   # for good
         self.abi = for_triple(self.triple).abi
         self.tls = ThreadLocalStorage(target, for_triple(self.triple))
         self.pages = SyscallPages(process, self.abi)
@@ -490,8 +491,7 @@ class Session:
     def _plan(self, code: _Code, provider: FrameProvider) -> None:
         """Prepare the code's IR for the interpreter, when it can run it."""
         try:
-            plan = Plan(code.module, ENTRY,
-                        self.process.GetByteOrder() == lldb.eByteOrderLittle)
+            plan = Plan(code.module, ENTRY, self.little)
         except Unsupported:
             return
         externals = [self._resolve(provider, name) for name in plan.externals]
@@ -596,7 +596,7 @@ class Session:
                     else:
                         local_addresses[sym.name] = address
                 slots.append(address)
-        order = "little" if self.process.GetByteOrder() == lldb.eByteOrderLittle else "big"
+        order = "little" if self.little else "big"
         return b"".join(s.to_bytes(ptr, order) for s in slots), copies
 
     def _copy_of(self, value: lldb.SBValue, scope: Scope, home) -> _Copy:
@@ -638,9 +638,9 @@ class Session:
         """The result stays where the code wrote it and becomes LLDB's next `$N`;
         `data`, its bytes when we wrote them, else as LLDB read them."""
         sbtype, exact = self.types.to_sbtype(ty)
-        value = persistent_result(self.target, address, sbtype)
+        value, name = persistent_result(self.target, address, sbtype)
         scope.keep(address)
-        var = PersistentVar(value.GetName(), ty, address, lldb_address=address)
+        var = PersistentVar(name, ty, address, lldb_address=address)
         self.persistent[var.name] = var
         self._results[var.name] = _Result(var, _bytes_of(value) if data is None else data)
         outcome.value, outcome.spelling = value, None if exact else type_name(ty)
