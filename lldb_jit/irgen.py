@@ -17,7 +17,6 @@ bit-fields included)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -919,15 +918,8 @@ class IRGenerator:
         return extend(value, to, "ext")
 
 
-def handlers(prefix: str) -> dict[type, Callable]:
-    """IRGenerator's `<prefix><NodeClass>` methods by node class, looked up once rather
-    than by name at every node."""
-    return {cls: getattr(IRGenerator, prefix + cls.__name__) for cls in vars(A).values()
-            if isinstance(cls, type) and hasattr(IRGenerator, prefix + cls.__name__)}
-
-
-GEN_HANDLERS = handlers("_gen_")      # expressions: gen()
-STMT_HANDLERS = handlers("_stmt_")    # statements: _gen_stmt()
+GEN_HANDLERS = A.methods_by_node(IRGenerator, "_gen_")      # expressions: gen()
+STMT_HANDLERS = A.methods_by_node(IRGenerator, "_stmt_")    # statements: _gen_stmt()
 
 
 def opaque(value: ir.Value) -> ir.Value:

@@ -307,3 +307,12 @@ class FuncDef(Node):
     params: list[Decl]
     body: Block
     name_offset: int = 0
+
+
+def methods_by_node(owner: type, prefix: str) -> dict[type, object]:
+    """`owner`'s methods named `prefix` + a node class's name, by node class: the
+    checker's and irgen's dispatch tables (`stmt_Loop` checks an A.Loop), looked up
+    once rather than by name at every node."""
+    return {cls: getattr(owner, prefix + cls.__name__) for cls in list(globals().values())
+            if isinstance(cls, type) and issubclass(cls, Node)
+            and hasattr(owner, prefix + cls.__name__)}

@@ -856,15 +856,9 @@ class Checker:
         return A.Binary(node.offset, node.length, COMMA, first, second, ty=second.ty)
 
 
-def _rules(prefix: str) -> dict[type, object]:
-    """The Checker methods named `prefix` + a node class's name, by node class."""
-    return {cls: getattr(Checker, prefix + name) for name, cls in vars(A).items()
-            if isinstance(cls, type) and hasattr(Checker, prefix + name)}
-
-
 # stmt() and expr() dispatch on the node's class: `stmt_Loop` checks an A.Loop.
-STMT_RULES = _rules("stmt_")
-EXPR_RULES = _rules("expr_")
+STMT_RULES = A.methods_by_node(Checker, "stmt_")
+EXPR_RULES = A.methods_by_node(Checker, "expr_")
 
 
 # --- node predicates ----------------------------------------------------------------
