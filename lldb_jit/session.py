@@ -625,7 +625,7 @@ class Session:
             else:
                 target = copy.home
             data = lldb.SBData()
-            order = self.process.GetByteOrder()
+            order = lldb.eByteOrderLittle if self.little else lldb.eByteOrderBig
             data.SetData(lldb.SBError(), now, order, self.target.GetAddressByteSize())
             error = lldb.SBError()
             if not target.SetData(data, error) or error.Fail():
