@@ -239,7 +239,6 @@ class IRGenerator:
         self.result_type = program.result_type
         self.lltypes: dict[CType, ir.Type] = {}
         self.accesses: dict[CType, Access] = {}
-        self.byte_arrays: dict[int, ir.ArrayType] = {}
         self.returning: CType | None = None   # in a FuncDef: its return type
         for fdef in program.functions:       # first: the entry may call them
             self.define(fdef)
@@ -739,15 +738,8 @@ class IRGenerator:
                 isinstance(offset.rhs, A.IntLit) and offset.rhs.value > 1:
             # an index times the pointee's size: a getelementptr over elements of that
             # size does the multiplication (the same 64-bit wrapping product)
-            etype = self.byte_array(offset.rhs.value)
-            offset = offset.lhs
+            etype, offset = ir.ArrayType(i8, offset.rhs.value), offset.lhs
         return self.builder.gep(base, [self.gen(offset)], source_etype=etype, name="ptradd")
-
-    def byte_array(self, size: int) -> ir.ArrayType:
-        found = self.byte_arrays.get(size)
-        if found is None:
-            found = self.byte_arrays[size] = ir.ArrayType(i8, size)
-        return found
 
     def _gen_Binary(self, node: A.Binary) -> ir.Value:
         op = node.op
