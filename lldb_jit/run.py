@@ -494,41 +494,57 @@ class _Watchdog:
     """One long-lived thread that stops the process every TICK seconds while a call is
     armed, so that the command's own thread wakes up to look at the clock and at
     Ctrl-C (LLDB answers `WasInterrupted()` only on that thread). Starting a thread
-    per call would cost more than the call."""
+    per call would cost more than the call, and so would waking it for each call
+    (the wake-up competes with LLDB and the stub for the CPU while the call runs): it
+    keeps ticking for IDLE_TICKS after a call, and arming it then is one assignment.
+    A call is first stopped between one and two ticks after it was armed."""
 
     TICK = 0.25
+    IDLE_TICKS = 40
 
     def __init__(self):
         self._cond = threading.Condition()
-        self._armed: tuple | None = None     # (process, pokes: list)
+        self._armed: tuple | None = None     # (process, pokes: list, when armed)
         self._thread: threading.Thread | None = None
+        self._sleeping = True                # waiting for a notify, not ticking
 
     @contextlib.contextmanager
     def armed(self, process: lldb.SBProcess):
         pokes: list[float] = []              # when the process was stopped by us
-        with self._cond:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="lldb-jit watchdog",
-                                                daemon=True)
-                self._thread.start()
-            self._armed = (process, pokes)
-            self._cond.notify()
+        self._armed = (process, pokes, time.monotonic())
+        if self._sleeping:   # (the thread sets it, then looks at _armed: one sees the other)
+            with self._cond:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._loop, daemon=True,
+                                                    name="lldb-jit watchdog")
+                    self._thread.start()
+                self._sleeping = False
+                self._cond.notify()
         try:
             yield pokes
         finally:
-            with self._cond:
-                self._armed = None
+            self._armed = None
 
     def _loop(self) -> None:
+        idle = 0
         with self._cond:
             while True:
-                if self._armed is None:
+                if self._sleeping:
                     self._cond.wait()
+                    idle = 0
                     continue
-                armed = self._armed
                 self._cond.wait(self.TICK)
-                if self._armed is armed:
-                    process, pokes = armed
+                armed = self._armed
+                if armed is None:
+                    idle += 1
+                    if idle >= self.IDLE_TICKS:
+                        self._sleeping = True
+                        if self._armed is not None:   # armed meanwhile: tick on
+                            self._sleeping = False
+                    continue
+                idle = 0
+                process, pokes, since = armed
+                if time.monotonic() - since >= self.TICK:
                     pokes.append(time.monotonic())
                     _interrupter(process)()
 
