@@ -74,30 +74,29 @@ class Session:
             f.seek(start)
             return f.read().count(b"send packet:")
 
-    def floor(self, repeat: int) -> list[float]:
+    def floor(self, repeat: int, warmup: int = 5) -> list[float]:
         """The bare round trip: SetPC to an `int3`, Continue, the stop, SetPC back
         (through a fresh frame 0, as after any stop)."""
+        return [self.round_trip() for _ in range(repeat + warmup)][warmup:]
+
+    def round_trip(self) -> float:
         thread = self.process.GetSelectedThread()
-        error = lldb.SBError()
-        page = self.process.AllocateMemory(
-            4096, lldb.ePermissionsReadable | lldb.ePermissionsExecutable, error)
-        if error.Fail():
-            raise SystemExit(f"cannot allocate memory for the floor: {error}")
-        self.process.WriteMemory(page, b"\xcc" * 16, error)
+        if not hasattr(self, "page"):
+            error = lldb.SBError()
+            self.page = self.process.AllocateMemory(
+                4096, lldb.ePermissionsReadable | lldb.ePermissionsExecutable, error)
+            if error.Fail():
+                raise SystemExit(f"cannot allocate memory for the floor: {error}")
+            self.process.WriteMemory(self.page, b"\xcc" * 16, error)
         pc = thread.GetFrameAtIndex(0).GetPC()
-        times = []
-        for i in range(repeat + 5):
-            start = time.perf_counter()
-            thread.GetFrameAtIndex(0).SetPC(page)
-            self.process.Continue()
-            frame = thread.GetFrameAtIndex(0)
-            if frame.GetPC() not in (page, page + 1):
-                raise SystemExit(f"the floor's int3 did not stop the thread: {frame}")
-            frame.SetPC(pc)
-            if i >= 5:
-                times.append(time.perf_counter() - start)
-        self.process.DeallocateMemory(page)
-        return times
+        start = time.perf_counter()
+        thread.GetFrameAtIndex(0).SetPC(self.page)
+        self.process.Continue()
+        frame = thread.GetFrameAtIndex(0)
+        if frame.GetPC() not in (self.page, self.page + 1):
+            raise SystemExit(f"the floor's int3 did not stop the thread: {frame}")
+        frame.SetPC(pc)
+        return time.perf_counter() - start
 
 
 def warm(session: Session, repeat: int) -> list[dict]:
@@ -123,6 +122,28 @@ def warm(session: Session, repeat: int) -> list[dict]:
                      "run": statistics.median(run_warm),
                      "stages": {s: statistics.median(v) for s, v in stages.items() if v}})
     return rows
+
+
+def between_ratio(row: dict, between: float) -> str:
+    return f"{row['run between'] / between:.2f}" if "run between" in row else "-"
+
+
+def alternating(session: Session, rows: list[dict], repeat: int,
+                floor: float) -> list[float]:
+    """For the rows whose code ran (calls): their run stage again, each evaluation
+    followed by a bare round trip, so both are taken in the same conditions (after a
+    stop, the machine as busy); sets row["run between"], returns the round trips."""
+    trips = []
+    for row in rows:
+        if row["run"] < 0.5 * floor:
+            continue                        # interpreted: no code ran
+        runs = []
+        for _ in range(repeat):
+            _, out = session.run(f"jit-eval --time -- {row['expr']}")
+            runs.append(float(re.search(r"run ([\d.]+)", out).group(1)) / 1e3)
+            trips.append(session.round_trip())
+        row["run between"] = statistics.median(runs)
+    return trips
 
 
 FRESH = r"""
@@ -174,6 +195,9 @@ def main(repeat: int) -> None:
     rows = warm(session, repeat)
     floor += session.floor(repeat * 2)
     floor_ms = statistics.median(floor)
+    between = alternating(session, rows, repeat * 2, floor_ms)
+    between_ms = statistics.median(between)
+    session.process.DeallocateMemory(session.page)
     loop = [session.run(f"jit-eval -t 0 -- {LOOP}")[0] for _ in range(3)]
     session.run("process kill")
 
@@ -188,13 +212,18 @@ def main(repeat: int) -> None:
 
     width = max(len(r["expr"]) for r in rows)
     print(f"{'expression':{width}}  {'jit-eval':>8} {'expression':>10} {'ratio':>6} "
-          f"{'uncached':>8} {'run':>6} {'run/floor':>9} {'packets':>8}   (ms, medians)")
+          f"{'uncached':>8} {'run':>6} {'run/floor':>9} {'/between':>8} {'packets':>8}   "
+          f"(ms, medians)")
     for r in rows:
         print(f"{r['expr']:{width}}  {ms(r['ours']):>8} {ms(r['theirs']):>10} "
               f"{r['ours'] / r['theirs']:6.2f} {ms(r['cold']):>8} {ms(r['run']):>6} "
-              f"{r['run'] / floor_ms:9.2f} {r['packets']:>4}/{r['their packets']:<3}")
+              f"{r['run'] / floor_ms:9.2f} "
+              f"{between_ratio(r, between_ms):>8} "
+              f"{r['packets']:>4}/{r['their packets']:<3}")
     print(f"\nbare round trip (SetPC to an int3, Continue, stop, SetPC back): "
-          f"{ms(floor_ms)} ms median of {len(floor)} (min {ms(min(floor))})")
+          f"{ms(floor_ms)} ms median of {len(floor)} back to back (min {ms(min(floor))}); "
+          f"{ms(between_ms)} ms median of {len(between)} each right after a call's "
+          f"evaluation, against which /between puts the run stage measured then")
     print("packets: jit-eval/expression, one warm evaluation each")
     print("\njit-eval --no-cache, median per stage (ms):")
     for r in rows:
