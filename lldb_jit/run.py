@@ -87,12 +87,14 @@ class Registers:
 
 
 class _Mailbox:
-    """What the debugger knows of a trampoline's mailbox: the call words as they are
-    there (None when unknown: after any call that did not end in the trap that vouches
-    for it), and the chunk results are placed in, one after the other."""
+    """What the debugger knows of a trampoline's mailbox: the call its words are for,
+    as call_words' arguments (the words are a function of them: a repeated call
+    needs them neither made nor written), None when unknown (after any call that did
+    not end in the trap that vouches for them); and the chunk results are placed in,
+    one after the other."""
 
     def __init__(self):
-        self.words: bytes | None = None
+        self.call: tuple | None = None
         self.next = 0           # where the next result goes
         self.end = 0            # the end of the chunk it is in
 
@@ -190,16 +192,16 @@ def call(thread: lldb.SBThread, abi, trampoline: Trampoline, entry: int, block: 
         memory.write(block_address, block)
     try:
         for attempt in (1, 2):
-            words = call_words(abi, trampoline.mailbox, entry, block, block_address, result,
-                               result_size)
-            if words != trampoline.known.words:
-                memory.write(trampoline.mailbox + mailbox_words(abi), words)
-            trampoline.known.words = None        # until the trap vouches for them
+            this_call = (entry, block, block_address, result, result_size)
+            if this_call != trampoline.known.call:
+                memory.write(trampoline.mailbox + mailbox_words(abi),
+                             call_words(abi, trampoline.mailbox, *this_call))
+            trampoline.known.call = None         # until the trap vouches for the words
             if _call_once(regs, abi, trampoline, memory, before, timeout, all_threads,
                           unwind_on_error, ignore_breakpoints):
-                trampoline.known.words = call_words(
-                    abi, trampoline.mailbox, entry, block, block_address,
-                    result + result_size, result_size)
+                # the trampoline moved the result's address on by its size
+                trampoline.known.call = (entry, block, block_address, result + result_size,
+                                         result_size)
                 return before
             regs.refresh()                      # refused the words: write them again
         raise ExecError("the call trampoline refused its mailbox twice (something in the "
@@ -637,11 +639,13 @@ def _resume(thread: lldb.SBThread, suppress_signal: int = 0, all_threads: bool =
         t.Suspend()
     if suppress_signal:
         signals.SetShouldSuppress(suppress_signal, True)
-    debugger.SetAsync(False)
+    if was_async:
+        debugger.SetAsync(False)
     try:
         error = process.Continue()
     finally:
-        debugger.SetAsync(was_async)
+        if was_async:
+            debugger.SetAsync(True)
         if suppress_signal:
             signals.SetShouldSuppress(suppress_signal, was_suppressed)
         for t in held:

@@ -152,12 +152,29 @@ def test_call_words_overwritten_in_the_debuggee_are_refused(stops_exe, field):
     from lldb_jit import targets
     offset = {"CHECK": targets.CHECK, "NEXT": targets.NEXT, "ENTRY": targets.ENTRY,
               "BLOCK": targets.ENTRY + 8 * targets.CHECKED_WORDS}[field]
-    commands = ["jit-eval local + counter", "jit-eval local + counter",
-                CORRUPT.format(offset=offset), "jit-eval local + counter",
-                "jit-eval local + counter", "register read rip rsp rbp rax"]
+    run = "jit-eval --interpret false -- local + counter"   # through the trampoline
+    commands = [run, run, CORRUPT.format(offset=offset), run, run,
+                "register read rip rsp rbp rax"]
     blocks = batch(stops_exe, commands)
     got = results(blocks)
     assert got[0] == got[1] == got[3] == got[4] == ("int", "1"), blocks
+
+
+def test_a_repeated_call_writes_nothing(stops_exe, tmp_path):
+    """The same code run again at the same stop: its call words are in the mailbox
+    already (the trampoline moved the result's address on), its argument block too,
+    so no memory write at all, only the PC and the resume."""
+    log = tmp_path / "packets.log"
+    run = "jit-eval --interpret false -- local + counter"
+    blocks = batch(stops_exe, [run, f"log enable -f {log} gdb-remote packets",
+                               "process plugin packet send qJitMarker", run,
+                               "log disable gdb-remote packets"])
+    assert results(blocks)[0] == results(blocks)[3] == ("int", "1"), blocks
+    text = log.read_text(errors="replace")    # (LLDB may first dump its packet history)
+    after = text[text.rindex("send packet: $qJitMarker"):].splitlines()[1:]
+    sent = [line.split("send packet: $", 1)[1] for line in after if "send packet: $" in line]
+    assert any(p.startswith("vCont") for p in sent), sent       # it ran
+    assert not [p for p in sent if p.startswith(("M", "X", "G"))], sent
 
 
 
