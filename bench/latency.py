@@ -52,6 +52,7 @@ class Session:
             self.run(f"log enable -f {log} gdb-remote packets")
         if plugin:
             self.run("command script import lldb_jit")
+            self.run(f"command script import {ROOT / 'bench' / 'floorcmd.py'}")
         self.run(f"target create {exe}")
         self.run('breakpoint set -p "break here" -f sample.c')
         self.run("run")
@@ -102,7 +103,7 @@ class Session:
 def warm(session: Session, repeat: int) -> list[dict]:
     rows = []
     for expr in EXPRESSIONS:
-        ours, theirs, cold, run_warm = [], [], [], []
+        ours, theirs, cold, run_warm, floor_cmd = [], [], [], [], []
         stages: dict[str, list[float]] = {s: [] for s in STAGES}
         for _ in range(3):   # warm up both
             session.run(f"jit-eval -- {expr}")
@@ -117,9 +118,12 @@ def warm(session: Session, repeat: int) -> list[dict]:
                     stages[stage].append(float(t) / 1e3)
             _, out = session.run(f"jit-eval --time -- {expr}")
             run_warm.append(float(re.search(r"run ([\d.]+)", out).group(1)) / 1e3)
+            session.run(f"expression -- {expr}")
+            floor_cmd.append(session.run("result-floor")[0])
         rows.append({"expr": expr, "ours": statistics.median(ours),
                      "theirs": statistics.median(theirs), "cold": statistics.median(cold),
                      "run": statistics.median(run_warm),
+                     "result floor": statistics.median(floor_cmd),
                      "stages": {s: statistics.median(v) for s, v in stages.items() if v}})
     return rows
 
@@ -212,11 +216,13 @@ def main(repeat: int) -> None:
 
     width = max(len(r["expr"]) for r in rows)
     print(f"{'expression':{width}}  {'jit-eval':>8} {'expression':>10} {'ratio':>6} "
-          f"{'uncached':>8} {'run':>6} {'run/floor':>9} {'/between':>8} {'packets':>8}   "
+          f"{'uncached':>8} {'$N floor':>8} {'run':>6} {'run/floor':>9} {'/between':>8} "
+          f"{'packets':>8}   "
           f"(ms, medians)")
     for r in rows:
         print(f"{r['expr']:{width}}  {ms(r['ours']):>8} {ms(r['theirs']):>10} "
-              f"{r['ours'] / r['theirs']:6.2f} {ms(r['cold']):>8} {ms(r['run']):>6} "
+              f"{r['ours'] / r['theirs']:6.2f} {ms(r['cold']):>8} {ms(r['result floor']):>8} "
+              f"{ms(r['run']):>6} "
               f"{r['run'] / floor_ms:9.2f} "
               f"{between_ratio(r, between_ms):>8} "
               f"{r['packets']:>4}/{r['their packets']:<3}")
@@ -225,6 +231,9 @@ def main(repeat: int) -> None:
           f"{ms(between_ms)} ms median of {len(between)} each right after a call's "
           f"evaluation, against which /between puts the run stage measured then")
     print("packets: jit-eval/expression, one warm evaluation each")
+    print("$N floor: after the same `expression`, a Python command that evaluates nothing "
+          "and only prints a $N as jit-eval must (bench/floorcmd.py: LLDB's entry into "
+          "the command, 4 bytes written, Persist, print)")
     print("\njit-eval --no-cache, median per stage (ms):")
     for r in rows:
         print(f"  {r['expr']:{width}}  " + ", ".join(
