@@ -23,13 +23,20 @@ def results(blocks) -> list:
             for command, out in blocks]
 
 
-def test_same_expression_at_later_stops_reads_new_values(stops_exe):
+# interpreted, and run as code: its code, argument block and call words kept from one
+# stop to the next (an interpretation uses none of them)
+MODES = pytest.mark.parametrize("mode", ["", "--interpret false -- "],
+                                ids=["interpreted", "code"])
+
+
+@MODES
+def test_same_expression_at_later_stops_reads_new_values(stops_exe, mode):
     """step(i) stops with local = 10 * i and counter = i + 1; each expression is
     evaluated twice at each stop (the second time from what the first left)."""
     exprs = ["local + counter", "mixed * 2", "counter * scale", "&local == &local"]
     commands = []
     for _ in range(3):
-        commands += [f"jit-eval {e}" for e in exprs for _ in range(2)] + ["continue"]
+        commands += [f"jit-eval {mode}{e}" for e in exprs for _ in range(2)] + ["continue"]
     got = results(batch(stops_exe, commands))
     per_stop = len(exprs) * 2 + 1
     for i in range(3):
@@ -126,11 +133,12 @@ def test_names_are_asked_of_lldb_once_per_stop(stops_exe, tmp_path):
     assert "asked 12 ['counter', 'local']" in out[5]     # the next stop: 10 and 2
 
 
-def test_rerun_process_starts_afresh(stops_exe):
-    commands = ["jit-eval local + counter", "jit-eval mixed + counter", "continue",
-                "jit-eval local + counter", "process kill", "run",
-                "jit-eval local + counter", "jit-eval mixed + counter", "continue",
-                "jit-eval local + counter"]
+@MODES
+def test_rerun_process_starts_afresh(stops_exe, mode):
+    commands = [f"jit-eval {mode}local + counter", f"jit-eval {mode}mixed + counter",
+                "continue", f"jit-eval {mode}local + counter", "process kill", "run",
+                f"jit-eval {mode}local + counter", f"jit-eval {mode}mixed + counter",
+                "continue", f"jit-eval {mode}local + counter"]
     got = results(batch(stops_exe, commands))
     assert got[0] == got[6] == ("int", "1")
     assert got[1] == got[7] == ("double", "1")

@@ -20,8 +20,10 @@ def constant(out: str):
 def test_formats_and_options_as_expression_has_them(values_exe):
     cmds = ["jit-eval -f x -- 255", "expression -f x -- 255", "jit-eval -G x -- 255",
             "jit-eval -f b -- counter", "expression -f b -- counter",
-            "jit-eval --format c -- 65", "expression --format c -- 65", "jit-eval -G t -- 5", "jit-eval -O 0 -- counter * 2",
-            "jit-eval -O 1 -- counter * 2", "jit-eval -f nope -- 1",
+            "jit-eval --format c -- 65", "expression --format c -- 65", "jit-eval -G t -- 5",
+            # -O is how the code is compiled: it must run (interpreted, none is made)
+            "jit-eval -O 0 --interpret false -- counter * 2",
+            "jit-eval -O 1 --interpret false -- counter * 2", "jit-eval -f nope -- 1",
             "jit-eval --set-default -f x", "jit-eval counter", "jit-eval -f d -- counter",
             "jit-eval --set-default", "jit-eval counter"]
     out = dict(batch(values_exe, cmds))
@@ -34,8 +36,8 @@ def test_formats_and_options_as_expression_has_them(values_exe):
     assert parse_result(out["jit-eval --format c -- 65"])[1] == \
         parse_result(out["expression --format c -- 65"])[1]
     assert parse_result(out["jit-eval -G t -- 5"])[1].endswith("101")
-    assert parse_result(out["jit-eval -O 0 -- counter * 2"]) == ("int", "82")
-    assert parse_result(out["jit-eval -O 1 -- counter * 2"]) == ("int", "82")
+    assert parse_result(out["jit-eval -O 0 --interpret false -- counter * 2"]) == ("int", "82")
+    assert parse_result(out["jit-eval -O 1 --interpret false -- counter * 2"]) == ("int", "82")
     assert "error: invalid format 'nope'" in out["jit-eval -f nope -- 1"]
     assert "jit-eval defaults: -f x" in out["jit-eval --set-default -f x"]
     outs = [o for c, o in batch(values_exe, cmds) if c == "jit-eval counter"]
@@ -130,7 +132,9 @@ CALLBACKS = (
     "    print('hit', v.GetValueAsSigned(), w.GetValueAsSigned(), v.GetName()[:1])\n"
     "    return False\n"
     "def stop(frame, bp_loc, extra_args, internal_dict):\n"
-    "    print('stop', lldb_jit.evaluate(frame, 'local * 2').GetValueAsSigned())\n"
+    # runs code (interpret=False) in a callback that stops: interpreted, none would run
+    "    print('stop', lldb_jit.evaluate(frame, 'local * 2', interpret=False)"
+    ".GetValueAsSigned())\n"
     "    return True\n")
 
 

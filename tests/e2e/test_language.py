@@ -100,7 +100,9 @@ def test_variables_living_in_registers_are_written_back(optimized_exe):
 
 
 def test_string_literals_outlive_the_code_cache(values_exe):
-    churn = [f"jit-eval --no-cache -- counter + {i}" for i in range(70)]   # > cache size
+    # > cache size; run as code (`--interpret false`): interpreted, they would load no
+    # code and the memory of an evicted literal would never be reused
+    churn = [f"jit-eval --no-cache --interpret false -- counter + {i}" for i in range(70)]
     got = results(values_exe, ['jit-eval char *$s = "persistent"; $s'] + churn +
                   ["jit-eval $s", 'jit-eval greeting = "changed"'] + churn[:5] +
                   ["jit-eval greeting"])

@@ -131,8 +131,11 @@ def test_memory_does_not_grow_with_evaluations(trouble_exe):
     mapped memory stays put once warm, beyond what the $N results need."""
     count = int(os.environ.get("LLDB_JIT_SOAK", "400"))   # 10000 by hand: see README
     maps = "script print(open('/proc/%d/maps' % lldb.process.GetProcessID()).read())"
-    warm = [f"jit-eval data[{i % 8}] + {i}" for i in range(80)]
-    soak = [f"jit-eval --no-cache -t 10 -- data[{i % 8}] * {i} + local" for i in range(count)]
+    # run as code (`--interpret false`): interpreted, they would compile, link and load
+    # nothing
+    warm = [f"jit-eval --interpret false -- data[{i % 8}] + {i}" for i in range(80)]
+    soak = [f"jit-eval --no-cache --interpret false -t 10 -- data[{i % 8}] * {i} + local"
+            for i in range(count)]
     blocks = batch(trouble_exe, warm + [maps] + soak + [maps], timeout=60 + count * 0.1)
     before, after = blocks[len(warm)][1], blocks[-1][1]
     failed = [(cmd, out) for cmd, out in blocks if cmd.startswith("jit-eval") and not parse_result(out)]
@@ -157,7 +160,9 @@ def test_breakpoints_in_called_code(trouble_exe):
     assert parse_result(ignored["jit-eval divide(9, 3)"]) == ("int", "3")
     _, out, bt, nested, abandon, again = run_between_state(trouble_exe, [
         "breakpoint set -n divide", "jit-eval -i false -- divide(9, 3)", "bt 1",
-        "jit-eval data[2] * 10", "jit-eval --abandon", "jit-eval --abandon"])
+        # code run in the thread stopped inside the first (interpreted, none would run)
+        "jit-eval --interpret false -- data[2] * 10", "jit-eval --abandon",
+        "jit-eval --abandon"])
     assert "breakpoint" in out and "in divide" in out and "--abandon" in out
     assert "divide" in bt
     assert parse_result(nested) == ("int", "30")        # evaluating while stopped there

@@ -57,10 +57,12 @@ def test_registers_and_memory_unchanged_by_evaluation(values_exe):
 
 def test_registers_the_user_writes_are_kept(values_exe):
     """`register write` between evaluations at one stop: a later evaluation neither
-    puts the old values back nor sees them."""
-    blocks = batch(values_exe, ["jit-eval counter", "register write rbx 7",
-                                "register write rax 0x1234", "jit-eval counter + 1",
-                                "register read rbx rax", "jit-eval $rbx + $rax",
+    puts the old values back nor sees them. The code runs (`--interpret false`): an
+    interpretation would neither save nor restore a register."""
+    run = "jit-eval --interpret false -- "
+    blocks = batch(values_exe, [f"{run}counter", "register write rbx 7",
+                                "register write rax 0x1234", f"{run}counter + 1",
+                                "register read rbx rax", f"{run}$rbx + $rax",
                                 "register read rbx rax"])
     outputs = [out for _, out in blocks]
     assert parse_result(outputs[3]) == ("int", "42")

@@ -150,6 +150,9 @@ AARCH64_CASES = [   # (command, what the output must contain)
     ("jit-eval add(20, 22)", "(int) $8 = 42"),               # breakpoints ignored by default
     ("jit-eval -u false -- *null_ptr", "SIGSEGV"),
     ("jit-eval --abandon", "back as it was"),
+    # the same on the machine (interpreted above: only the IR's model of it was checked)
+    ("jit-eval --interpret false -- int z = 0; 7 / z", "(int) $9 = 0"),
+    ("jit-eval --interpret false -- int m = -2147483647 - 1; m / -1", "(int) $10 = -2147483648"),
 ]
 
 
@@ -187,6 +190,16 @@ RISCV64_CASES = [   # (command, what the output must contain)
     ("jit-eval add(20, 22)", "(int) $13 = 42"),               # breakpoints ignored by default
     ("jit-eval -u false -- *null_ptr", "SIGSEGV"),
     ("jit-eval --abandon", "back as it was"),
+    # the same on the machine (interpreted above: only the IR's model of it was checked)
+    ("jit-eval --interpret false -- int z = 0; 7 / z", "(int) $14 = -1"),
+    ("jit-eval --interpret false -- int z = 0; 7 % z", "(int) $15 = 7"),
+    ("jit-eval --interpret false -- unsigned z = 0; 7u / z", "(unsigned int) $16 = 4294967295"),
+    ("jit-eval --interpret false -- int m = -2147483647 - 1; m / -1", "(int) $17 = -2147483648"),
+    ("jit-eval --interpret false -- double n = 0.0 / 0.0; (int)n", "(int) $18 = 2147483647"),
+    ("jit-eval --interpret false -- double d = 300.5; (unsigned char)d",
+     "(unsigned char) $19 = ','"),
+    ("jit-eval --interpret false -- double d = -1e30; (long)d",
+     "(long) $20 = -9223372036854775808"),
 ]
 
 

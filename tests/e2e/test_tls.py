@@ -41,6 +41,9 @@ CHECKS = [
 ]
 
 
+RUN = "--interpret false -- "     # run as code in the thread, not interpreted
+
+
 def thread_commands(thread: int, oracle: bool) -> list[str]:
     commands = [f"thread select {thread}"]
     for expr in [*VALUES[thread], *[e for e, _ in CHECKS], "tls_ptr == &tls_counter"]:
@@ -48,6 +51,8 @@ def thread_commands(thread: int, oracle: bool) -> list[str]:
     if oracle:
         for expr in SAME_AS_LLDB:
             commands += [f"jit-eval {expr}", f"expression -- {expr}"]
+        # the same addresses from the code run in the thread (interpreted, no code runs)
+        commands += [f"jit-eval {RUN}{expr}" for expr in ("&tls_counter", "&errno")]
     return commands
 
 
@@ -126,10 +131,14 @@ def test_same_as_lldb_expression(local, thread):
 
 
 def test_the_same_code_serves_every_thread(local):
-    """One expression, compiled once (the code cache is on): each thread's address."""
-    addresses = {t: results(local, t)["&tls_counter"] for t in VALUES}
+    """One expression, compiled once (the code cache is on) and run in each thread
+    (`--interpret false`): each thread's address, the one the interpreter gives."""
+    addresses = {t: results(local, t)[f"{RUN}&tls_counter"] for t in VALUES}
     assert len(set(addresses.values())) == 3, addresses
-    assert len({results(local, t)["&errno"] for t in VALUES}) == 3
+    assert len({results(local, t)[f"{RUN}&errno"] for t in VALUES}) == 3
+    for t in VALUES:
+        for expr in ("&tls_counter", "&errno"):
+            assert results(local, t)[f"{RUN}{expr}"] == results(local, t)[expr], (t, expr)
 
 
 def test_writes_are_per_thread(local):
