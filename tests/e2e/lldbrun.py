@@ -20,6 +20,11 @@ ROOT = HERE.parent.parent
 LLDB = str(Path(sys.executable).parent / "lldb")
 PROMPT = "(lldb) "
 RESULT = re.compile(r"^\((?P<type>.*?)\) \$\d+ = (?P<value>.*)$", re.S)
+# The status of a thread that `thread select` made the selected one: LLDB prints it from
+# its event thread, so in a batch it lands after a later command's output (on a loaded
+# machine, after more than one): its frame line and source lines are not the value's
+THREAD_STATUS = re.compile(r"^\* thread #\d+.*(?:\n[ \t]+frame #.*)?(?:\n(?:->)? *\d* *\t.*)*",
+                           re.M)
 
 
 def build(source: Path, out_dir: Path, *flags: str) -> Path:
@@ -93,6 +98,7 @@ def split_transcript(text: str, script: list[str]) -> list[tuple[str, str]]:
 
 def parse_result(output: str) -> tuple[str, str] | None:
     """(type, value) of a `(TYPE) $N = VALUE` line, None if there is none."""
+    output = THREAD_STATUS.sub("", output).strip("\n")
     for line_start in range(len(output.splitlines())):
         text = "\n".join(output.splitlines()[line_start:])
         m = RESULT.match(text)
