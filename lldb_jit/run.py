@@ -499,7 +499,8 @@ class _Watchdog:
     per call would cost more than the call, and so would waking it for each call
     (the wake-up competes with LLDB and the stub for the CPU while the call runs): it
     keeps ticking for IDLE_TICKS after a call, and arming it then is one assignment.
-    A call is first stopped between one and two ticks after it was armed."""
+    A call is first stopped between one and two ticks after it was armed; disarming
+    waits for a stop under way (one coming after would stop whatever runs next)."""
 
     TICK = 0.25
     IDLE_TICKS = 40
@@ -525,7 +526,8 @@ class _Watchdog:
         try:
             yield pokes
         finally:
-            self._armed = None
+            with self._cond:    # the thread stops the process holding it: once this is
+                self._armed = None    # left, no stop of this call's is under way or to come
 
     def _loop(self) -> None:
         idle = 0

@@ -4,6 +4,7 @@ the next arming wakes it. (A stand-in process records the interrupts: the thread
 logic, not LLDB's, is under test; the e2e timeout and Ctrl-C tests run it against
 LLDB.)"""
 import itertools
+import threading
 import time
 
 from lldb_jit import run
@@ -70,3 +71,34 @@ def test_arming_wakes_a_sleeping_watchdog_and_a_ticking_one():
             assert not dog._sleeping
             assert eventually(lambda: len(process.stops) > count)
         process.stops.clear()
+
+
+def test_disarming_waits_for_a_stop_under_way_and_none_comes_after():
+    """A stop the thread sends as the call ends must not reach what runs next (the
+    next call, the user's `continue`): disarming waits for it."""
+    dog = watchdog()
+    started, release, disarmed = threading.Event(), threading.Event(), threading.Event()
+
+    class Slow(Process):
+        def SendAsyncInterrupt(self):
+            started.set()
+            release.wait(5)
+            super().SendAsyncInterrupt()
+
+    process = Slow()
+
+    def call():
+        with dog.armed(process):
+            started.wait(5)
+        disarmed.set()
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    assert started.wait(5)
+    time.sleep(dog.TICK * 3)
+    assert not disarmed.is_set()        # the stop under way holds the disarming
+    release.set()
+    caller.join(5)
+    assert disarmed.is_set()
+    time.sleep(dog.TICK * 3)
+    assert len(process.stops) == 1
