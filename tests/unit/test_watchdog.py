@@ -100,5 +100,7 @@ def test_disarming_waits_for_a_stop_under_way_and_none_comes_after():
     release.set()
     caller.join(5)
     assert disarmed.is_set()
+    stops = len(process.stops)          # (one more may have come while still armed)
+    assert stops >= 1
     time.sleep(dog.TICK * 3)
-    assert len(process.stops) == 1
+    assert len(process.stops) == stops
