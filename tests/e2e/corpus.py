@@ -46,15 +46,16 @@ class Answer:
 
 def lldb_session(program: Program, exprs: list[str], workdir: Path,
                  timeout: float = 240) -> tuple[str, dict[str, tuple[Answer, Answer]]]:
-    """One lldb: stop in the program's function, then `jit-eval E` and
-    `expression -- E` for each E. Returns the stop's output and, per expression,
-    (jit-eval's answer, LLDB's answer)."""
+    """One lldb: stop in the program's function, then `jit-eval E`, `expression -- E`
+    and `jit-eval --interpret false -- E` for each E. Returns the stop's output and,
+    per expression, (jit-eval's answer, LLDB's answer, jit-eval's as code run in the
+    debuggee: a read-only expression's first answer is the interpreter's)."""
     head = ["command script import lldb_jit",
             "settings set target.max-children-count 1024",
             f"breakpoint set {program.lldb_stop or '-n ' + program.stop}", "run"]
     script = list(head)
     for e in exprs:
-        script += [f"jit-eval {e}", f"expression -- {e}"]
+        script += [f"jit-eval {e}", f"expression -- {e}", f"jit-eval --interpret false -- {e}"]
     script.append("process kill")
     cmdfile = workdir / f"{program.name}.lldb"
     cmdfile.write_text("\n".join(script) + "\n")
@@ -70,8 +71,7 @@ def lldb_session(program: Program, exprs: list[str], workdir: Path,
     blocks = [out for _, out in split_transcript(text, script)]
     answers = {}
     for i, e in enumerate(exprs):
-        jit, lldb = blocks[len(head) + 2 * i], blocks[len(head) + 2 * i + 1]
-        answers[e] = (_lldb_answer(jit), _lldb_answer(lldb))
+        answers[e] = tuple(map(_lldb_answer, blocks[len(head) + 3 * i:len(head) + 3 * i + 3]))
     return blocks[len(head) - 1], answers
 
 

@@ -2,8 +2,10 @@
 ships for it (`make system-deps` installs the packages). Each program is stopped in one
 of its own functions and every expression below is evaluated three times: by
 `jit-eval`, by LLDB's `expression` in the same session, and by gdb's `whatis` +
-`print` (gdb evaluates C as C). One lldb and one gdb process per program, all
-expressions batched, the six sessions run side by side.
+`print` (gdb evaluates C as C); and once more by `jit-eval --interpret false`, which
+must answer as the first `jit-eval` did (most read-only expressions were interpreted
+there: this runs their code on these programs' types). One lldb and one gdb process per
+program, all expressions batched, the six sessions run side by side.
 
 jit-eval must give gdb's answer, or LLDB's where gdb is wrong about C; where both are,
 the table gives C's answer. Every disagreement between the two oracles is listed in the
@@ -375,7 +377,7 @@ def _programs(workdir: Path) -> tuple[dict[str, Program], dict[str, str]]:
 @dataclasses.dataclass
 class Transcript:
     lldb_stop: str
-    lldb: dict          # expr -> (jit-eval's Answer, LLDB's Answer)
+    lldb: dict          # expr -> (jit-eval's Answer, LLDB's Answer, jit-eval's as code)
     gdb_stop: str
     gdb: dict           # expr -> gdb's Answer
 
@@ -415,7 +417,7 @@ def _cases():
 def test_corpus_expression(corpus, program, expr):
     c = CORPORA[program]
     t = _transcript(corpus, program)
-    jit, lldb = t.lldb[expr]
+    jit, lldb, _ = t.lldb[expr]
     gdb = t.gdb[expr]
     report = f"\njit-eval: {jit.raw}\nLLDB:     {lldb.raw}\ngdb:      {gdb.raw}"
     assert "internal error" not in jit.raw and "Traceback" not in jit.raw, report
@@ -465,10 +467,29 @@ def test_no_internal_errors(corpus, program):
     """Not even where jit-eval fails today (the xfails): every failure is an `error:`
     (readelf's unnamed variables once crashed the "did you mean" suggestion)."""
     t = _transcript(corpus, program)
-    bad = {e: jit.raw for e, (jit, _) in t.lldb.items()
+    bad = {e: jit.raw for e, (jit, _, _) in t.lldb.items()
            if "internal error" in jit.raw or "Traceback" in jit.raw
            or not (jit.ok or "error:" in jit.raw)}
     assert not bad
+
+
+@pytest.mark.parametrize("program", CORPORA)
+def test_the_code_gives_the_interpreters_answers(corpus, program):
+    """Each expression run as code (`--interpret false`) answers as it did first, where
+    the read-only ones were interpreted: the machine-code path on real programs' types
+    (a value made fresh by each evaluation, c.fresh, only by its type)."""
+    c = CORPORA[program]
+    t = _transcript(corpus, program)
+    differ = {}
+    for e, (first, _, code) in t.lldb.items():
+        assert "internal error" not in code.raw and "Traceback" not in code.raw, (e, code.raw)
+        if first.ok != code.ok:
+            differ[e] = (first.raw, code.raw)
+        elif first.ok and (first.type != code.type or e not in c.fresh and
+                           canon_value(first.value, addresses=True) !=
+                           canon_value(code.value, addresses=True)):
+            differ[e] = (first.raw, code.raw)
+    assert not differ
 
 
 @pytest.mark.parametrize("program", CORPORA)
