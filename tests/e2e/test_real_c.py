@@ -84,9 +84,12 @@ EXPECTED = [
 ]
 
 
-def test_real_world_c_constructs(realc):
-    out = run(realc, [f"jit-eval {e}" for e, _ in EXPECTED])
-    got = {e: parse_result(out[f"jit-eval {e}"]) for e, _ in EXPECTED}
+@pytest.mark.parametrize("mode", ["", "--interpret false -- "], ids=["default", "code"])
+def test_real_world_c_constructs(realc, mode):
+    """By default most of these read-only expressions are interpreted: run as code too
+    (atomic and volatile loads, statics by file, compound literals on the stack...)."""
+    out = run(realc, [f"jit-eval {mode}{e}" for e, _ in EXPECTED])
+    got = {e: parse_result(out[f"jit-eval {mode}{e}"]) for e, _ in EXPECTED}
     assert got == dict(EXPECTED)
 
 
