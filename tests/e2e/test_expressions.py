@@ -45,13 +45,24 @@ SAME_AS_LLDB = [
 ]
 
 
+# Each table is evaluated as jit-eval evaluates it by default (most of it interpreted:
+# it reads memory only) and run as code in the debuggee
+MODES = ["", "--interpret false -- "]
+
+
+@pytest.fixture(scope="module", params=MODES, ids=["default", "code"])
+def mode(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def transcript(values_exe):
+def transcript(values_exe, mode):
     commands = []
     for expr in SAME_AS_LLDB:
-        commands += [f"jit-eval {expr}", f"expression -- {expr}"]
+        commands += [f"jit-eval {mode}{expr}", f"expression -- {expr}"]
     blocks = batch(values_exe, commands)
-    return {cmd: out for cmd, out in blocks}
+    return {cmd.replace(mode, "", 1) if cmd.startswith("jit-eval") else cmd: out
+            for cmd, out in blocks}
 
 
 def normalize(value: str) -> str:
@@ -146,8 +157,9 @@ def gcc_answers(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def c_transcript(values_exe):
-    return dict(batch(values_exe, [f"jit-eval {e}" for e in C_SEMANTICS]))
+def c_transcript(values_exe, mode):
+    return {cmd.replace(mode, "", 1): out
+            for cmd, out in batch(values_exe, [f"jit-eval {mode}{e}" for e in C_SEMANTICS])}
 
 
 def _number(value: str) -> float:
