@@ -50,14 +50,19 @@ def test_persistent_variables_and_results(values_exe):
     assert got[8] is None and "error: redefinition of '$count'" in full[8][1]
 
 
+CODE = "jit-eval --interpret false -- "
+
+
 def test_registers(values_exe):
     got = results(values_exe, ["jit-eval $rip", "expression -- $rip", "jit-eval $rsp % 16",
                                "jit-eval $r12 = 77", "register read r12",
-                               "jit-eval $r12 + $rbx - $rbx", "jit-eval $nosuchreg"])
-    assert got[0][2] == got[1][2]                 # same type and value as LLDB's
+                               "jit-eval $r12 + $rbx - $rbx", "jit-eval $nosuchreg",
+                               # read by code from the argument block, not interpreted
+                               f"{CODE}$rip", f"{CODE}$r12 + $rbx - $rbx"])
+    assert got[0][2] == got[1][2] == got[7][2]    # same type and value as LLDB's
     assert got[2][2][0] == "unsigned long"
     assert "0x000000000000004d" in got[4][1]
-    assert got[5][2] == ("unsigned long", "77")
+    assert got[5][2] == got[8][2] == ("unsigned long", "77")
     assert "error: " in got[6][1] and "$nosuchreg" in got[6][1]
 
 
@@ -66,7 +71,10 @@ def test_structs_by_value_and_c_traps(values_exe):
         "jit-eval mid(origin, points[2])", "expression -- mid(origin, points[2])",
         "jit-eval len2(lp)", "expression -- len2(lp)", "jit-eval local / (param - 5)",
         "jit-eval (-2147483647 - 1) / (param - 6)", "jit-eval 1 << (param + 27)",
-        "jit-eval counter + 2147483647", "jit-eval (int)1e10"])
+        "jit-eval counter + 2147483647", "jit-eval (int)1e10",
+        # the CPU's own answers (above, the interpreter's model of them)
+        f"{CODE}1 << (param + 27)", f"{CODE}counter + 2147483647",
+        f"{CODE}double d = 1e10; (int)d"])
     assert got[0][2] == got[1][2] and got[0][2] is not None
     assert got[2][2] == got[3][2] and got[2][2] is not None
     assert "SIGFPE" in got[4][1]                       # as gcc's code would
@@ -74,6 +82,7 @@ def test_structs_by_value_and_c_traps(values_exe):
     assert got[6][2] == ("int", "1")                   # the count is masked (32 -> 0)
     assert got[7][2] == ("int", str(41 + 2147483647 - 2**32))   # wraps
     assert got[8][2] == ("int", str(-2**31))           # cvttsd2si's integer indefinite
+    assert got[9][2] == got[6][2] and got[10][2] == got[7][2] and got[11][2] == got[8][2]
 
 
 def test_calls_to_functions_without_debug_info(values_exe):
