@@ -39,8 +39,14 @@ def test_each_reads_the_others_results(values_exe):
         "jit-eval &origin", "expression -- $11->y",                       # $11 $12
         "jit-eval head", "expression -- $13->next->next->value",          # $13 $14
         "expression -- (long)$4 - (long)$2",                              # $15 = 16
-        'jit-eval "abc"', "expression -- $16[1]"])                        # $16 $17
+        'jit-eval "abc"', "expression -- $16[1]",                        # $16 $17
+        # the same reads by code run in the debuggee (above, they were interpreted)
+        "jit-eval --interpret false -- $3 + $0",                          # $18 = 44
+        "jit-eval --interpret false -- $1.y * 2",                         # $19
+        "jit-eval --interpret false -- $2->next->value",                  # $20
+        "jit-eval --interpret false -- $5 * 2"])                          # $21 = 88
     values = [res for _, _, res, _ in got]
+    assert values[18:] == [values[5], values[6], values[7], values[8]]
     assert values[5] == ("int", "44")
     assert values[6] == ("double", "9")
     assert values[7] == ("int", "20")
@@ -50,7 +56,7 @@ def test_each_reads_the_others_results(values_exe):
     assert values[14] == ("int", "30")
     assert values[15] == ("long", "16")
     assert values[17] == ("char", "'b'")
-    assert [name for *_, name in got][4:] == [f"${i}" for i in range(4, 18)]
+    assert [name for *_, name in got][4:] == [f"${i}" for i in range(4, 22)]
 
 
 def test_assignments_are_seen_by_both(values_exe):
