@@ -636,18 +636,14 @@ def _resume(thread: lldb.SBThread, suppress_signal: int = 0, all_threads: bool =
         t for t in process if t.GetThreadID() != thread.GetThreadID() and not t.IsSuspended()]
     signals = process.GetUnixSignals() if suppress_signal else None
     was_suppressed = signals.GetShouldSuppress(suppress_signal) if suppress_signal else None
-    was_async = debugger.GetAsync()
     for t in held:
         t.Suspend()
     if suppress_signal:
         signals.SetShouldSuppress(suppress_signal, True)
-    if was_async:
-        debugger.SetAsync(False)
     try:
-        error = process.Continue()
+        with _synchronous(debugger):
+            error = process.Continue()
     finally:
-        if was_async:
-            debugger.SetAsync(True)
         if suppress_signal:
             signals.SetShouldSuppress(suppress_signal, was_suppressed)
         for t in held:
@@ -660,15 +656,24 @@ def _run_to(thread: lldb.SBThread, address: int) -> None:
     LLDB puts an internal breakpoint: the stub's own (`Z0`), so nothing is written in
     the debuggee."""
     stophandling.check_resume()
-    debugger = thread.GetProcess().GetTarget().GetDebugger()
-    was_async = debugger.GetAsync()
-    debugger.SetAsync(False)
     error = lldb.SBError()
-    try:
+    with _synchronous(thread.GetProcess().GetTarget().GetDebugger()):
         thread.RunToAddress(address, error)
-    finally:
-        debugger.SetAsync(was_async)
     _check_stopped(thread.GetProcess(), error)
+
+
+@contextlib.contextmanager
+def _synchronous(debugger: lldb.SBDebugger):
+    """The debugger synchronous, so that a resume returns once the process stopped
+    again; set only where it is async (each SetAsync is an SB call)."""
+    was_async = debugger.GetAsync()
+    if was_async:
+        debugger.SetAsync(False)
+    try:
+        yield
+    finally:
+        if was_async:
+            debugger.SetAsync(True)
 
 
 def _check_stopped(process: lldb.SBProcess, error: lldb.SBError) -> None:
