@@ -19,6 +19,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 LLDB = str(Path(sys.executable).parent / "lldb")
 PROMPT = "(lldb) "
+# Read-only code runs in the debuggee instead of being interpreted: a test of the machine
+# code's path says so, and a table of values runs both ways (MODES)
+AS_CODE = "--interpret false -- "
+MODES, MODE_IDS = ["", AS_CODE], ["default", "code"]
 RESULT = re.compile(r"^\((?P<type>.*?)\) \$\d+ = (?P<value>.*)$", re.S)
 # The status of a thread that `thread select` made the selected one: LLDB prints it from
 # its event thread, so in a batch it lands after a later command's output (on a loaded

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from lldbrun import HERE, batch, build, build_library, parse_result
+from lldbrun import HERE, MODE_IDS, MODES, batch, build, build_library, parse_result
 
 
 @pytest.fixture(scope="module")
@@ -25,11 +25,10 @@ def results(blocks) -> list:
 
 # interpreted, and run as code: its code, argument block and call words kept from one
 # stop to the next (an interpretation uses none of them)
-MODES = pytest.mark.parametrize("mode", ["", "--interpret false -- "],
-                                ids=["interpreted", "code"])
+BOTH_WAYS = pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
 
 
-@MODES
+@BOTH_WAYS
 def test_same_expression_at_later_stops_reads_new_values(stops_exe, mode):
     """step(i) stops with local = 10 * i and counter = i + 1; each expression is
     evaluated twice at each stop (the second time from what the first left)."""
@@ -133,7 +132,7 @@ def test_names_are_asked_of_lldb_once_per_stop(stops_exe, tmp_path):
     assert "asked 12 ['counter', 'local']" in out[5]     # the next stop: 10 and 2
 
 
-@MODES
+@BOTH_WAYS
 def test_rerun_process_starts_afresh(stops_exe, mode):
     commands = [f"jit-eval {mode}local + counter", f"jit-eval {mode}mixed + counter",
                 "continue", f"jit-eval {mode}local + counter", "process kill", "run",

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from lldbrun import HERE, batch, parse_result
+from lldbrun import HERE, MODE_IDS, MODES, batch, parse_result
 
 # chibicc-style table: one expression a line. All are compared with `expression`.
 SAME_AS_LLDB = [
@@ -47,10 +47,7 @@ SAME_AS_LLDB = [
 
 # Each table is evaluated as jit-eval evaluates it by default (most of it interpreted:
 # it reads memory only) and run as code in the debuggee
-MODES = ["", "--interpret false -- "]
-
-
-@pytest.fixture(scope="module", params=MODES, ids=["default", "code"])
+@pytest.fixture(scope="module", params=MODES, ids=MODE_IDS)
 def mode(request) -> str:
     return request.param
 

@@ -2,7 +2,7 @@
 `$name` variables, registers, structs by value, C's traps."""
 from __future__ import annotations
 
-from lldbrun import batch, parse_result
+from lldbrun import AS_CODE, batch, parse_result
 
 
 def results(exe, commands):
@@ -50,7 +50,7 @@ def test_persistent_variables_and_results(values_exe):
     assert got[8] is None and "error: redefinition of '$count'" in full[8][1]
 
 
-CODE = "jit-eval --interpret false -- "
+CODE = f"jit-eval {AS_CODE}"
 
 
 def test_registers(values_exe):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from lldbrun import HERE, batch, build_library, parse_result
+from lldbrun import HERE, MODE_IDS, MODES, batch, build_library, parse_result
 
 PROGRAMS = HERE / "programs"
 
@@ -84,7 +84,7 @@ EXPECTED = [
 ]
 
 
-@pytest.mark.parametrize("mode", ["", "--interpret false -- "], ids=["default", "code"])
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
 def test_real_world_c_constructs(realc, mode):
     """By default most of these read-only expressions are interpreted: run as code too
     (atomic and volatile loads, statics by file, compound literals on the stack...)."""

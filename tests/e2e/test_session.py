@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from lldbrun import PROMPT_JIT, batch, interactive, parse_result
+from lldbrun import AS_CODE, PROMPT_JIT, batch, interactive, parse_result
 
 STATE = ["register read --all", "frame variable", "memory read -s4 -fx -c8 &counter"]
 
@@ -59,7 +59,7 @@ def test_registers_the_user_writes_are_kept(values_exe):
     """`register write` between evaluations at one stop: a later evaluation neither
     puts the old values back nor sees them. The code runs (`--interpret false`): an
     interpretation would neither save nor restore a register."""
-    run = "jit-eval --interpret false -- "
+    run = f"jit-eval {AS_CODE}"
     blocks = batch(values_exe, [f"{run}counter", "register write rbx 7",
                                 "register write rax 0x1234", f"{run}counter + 1",
                                 "register read rbx rax", f"{run}$rbx + $rax",

@@ -17,7 +17,8 @@ import shutil
 
 import pytest
 
-from lldbrun import HERE, STUBS, batch, build, build_library, cross_build, parse_result, stub
+from lldbrun import (AS_CODE, HERE, STUBS, batch, build, build_library, cross_build,
+                     parse_result, stub)
 
 # What each thread set (thread 1 is main, 2 and 3 the workers with id 1 and 2).
 VALUES = {
@@ -41,9 +42,6 @@ CHECKS = [
 ]
 
 
-RUN = "--interpret false -- "     # run as code in the thread, not interpreted
-
-
 def thread_commands(thread: int, oracle: bool) -> list[str]:
     commands = [f"thread select {thread}"]
     for expr in [*VALUES[thread], *[e for e, _ in CHECKS], "tls_ptr == &tls_counter"]:
@@ -52,7 +50,7 @@ def thread_commands(thread: int, oracle: bool) -> list[str]:
         for expr in SAME_AS_LLDB:
             commands += [f"jit-eval {expr}", f"expression -- {expr}"]
         # the same addresses from the code run in the thread (interpreted, no code runs)
-        commands += [f"jit-eval {RUN}{expr}" for expr in ("&tls_counter", "&errno")]
+        commands += [f"jit-eval {AS_CODE}{expr}" for expr in ("&tls_counter", "&errno")]
     return commands
 
 
@@ -133,12 +131,13 @@ def test_same_as_lldb_expression(local, thread):
 def test_the_same_code_serves_every_thread(local):
     """One expression, compiled once (the code cache is on) and run in each thread
     (`--interpret false`): each thread's address, the one the interpreter gives."""
-    addresses = {t: results(local, t)[f"{RUN}&tls_counter"] for t in VALUES}
+    got = {t: results(local, t) for t in VALUES}
+    addresses = {t: got[t][f"{AS_CODE}&tls_counter"] for t in VALUES}
     assert len(set(addresses.values())) == 3, addresses
-    assert len({results(local, t)[f"{RUN}&errno"] for t in VALUES}) == 3
+    assert len({got[t][f"{AS_CODE}&errno"] for t in VALUES}) == 3
     for t in VALUES:
         for expr in ("&tls_counter", "&errno"):
-            assert results(local, t)[f"{RUN}{expr}"] == results(local, t)[expr], (t, expr)
+            assert got[t][f"{AS_CODE}{expr}"] == got[t][expr], (t, expr)
 
 
 def test_writes_are_per_thread(local):
