@@ -464,10 +464,11 @@ def test_the_oracles_disagreements_are_all_listed(corpus, program):
 
 @pytest.mark.parametrize("program", CORPORA)
 def test_no_internal_errors(corpus, program):
-    """Not even where jit-eval fails today (the xfails): every failure is an `error:`
-    (readelf's unnamed variables once crashed the "did you mean" suggestion)."""
+    """Not even where jit-eval fails today (the xfails), interpreted or run as code:
+    every failure is an `error:` (readelf's unnamed variables once crashed the "did
+    you mean" suggestion)."""
     t = _transcript(corpus, program)
-    bad = {e: jit.raw for e, (jit, _, _) in t.lldb.items()
+    bad = {e: jit.raw for e, (first, _, code) in t.lldb.items() for jit in (first, code)
            if "internal error" in jit.raw or "Traceback" in jit.raw
            or not (jit.ok or "error:" in jit.raw)}
     assert not bad
@@ -482,7 +483,6 @@ def test_the_code_gives_the_interpreters_answers(corpus, program):
     t = _transcript(corpus, program)
     differ = {}
     for e, (first, _, code) in t.lldb.items():
-        assert "internal error" not in code.raw and "Traceback" not in code.raw, (e, code.raw)
         if first.ok != code.ok:
             differ[e] = (first.raw, code.raw)
         elif first.ok and (first.type != code.type or e not in c.fresh and

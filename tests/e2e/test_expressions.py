@@ -58,8 +58,7 @@ def transcript(values_exe, mode):
     for expr in SAME_AS_LLDB:
         commands += [f"jit-eval {mode}{expr}", f"expression -- {expr}"]
     blocks = batch(values_exe, commands)
-    return {cmd.replace(mode, "", 1) if cmd.startswith("jit-eval") else cmd: out
-            for cmd, out in blocks}
+    return {cmd.replace(mode, "", 1): out for cmd, out in blocks}
 
 
 def normalize(value: str) -> str:
