@@ -397,11 +397,13 @@ class Plan:
     # --- running ---------------------------------------------------------------------
 
     def run(self, addresses: list[int], block: bytes, result: int, result_size: int,
-            memory: Memory) -> bytes:
+            memory: Memory, copies: tuple[tuple[int, bytes], ...] = ()) -> bytes:
         """The bytes the code would leave in its `result_size`-byte result at address
         `result`, given the argument block's bytes and the addresses of `externals`.
-        Raises Bail."""
-        own = _OwnMemory(memory)
+        `copies`: objects the argument block points to that are not yet in the
+        debuggee's memory (copies of values kept in registers), as (address, bytes);
+        the code reads them, a store to one raises Bail. Raises Bail."""
+        own = _OwnMemory(memory, copies)
         env: list = [None] * (len(self._slots) + 2)
         env[MEMORY] = own
         block_address = own.own(max(len(block), 1), 16)
@@ -524,10 +526,12 @@ class _Block:
 
 class _OwnMemory:
     """The expression's locals and its result, in Python; everything else is the
-    debuggee's, read only."""
+    debuggee's, read only, as are the `copies` (address, bytes) the debugger holds
+    for it."""
 
-    def __init__(self, memory: Memory):
+    def __init__(self, memory: Memory, copies: tuple[tuple[int, bytes], ...] = ()):
         self.memory = memory
+        self.copies = copies
         self.regions: list[tuple[int, bytearray]] = []
         self.next = OWN_BASE
         self.result = bytearray()
@@ -542,16 +546,19 @@ class _OwnMemory:
         self.result = bytearray(size)
         self.regions.append((address, self.result))
 
-    def _find(self, address: int, size: int):
-        for start, data in self.regions:
-            if start <= address < start + len(data):
-                if address + size > start + len(data):
+    @staticmethod
+    def _find(regions, address: int, size: int):
+        for start, data in regions:
+            end = start + len(data)
+            if start <= address < end or address < start < address + size:
+                if address < start or address + size > end:
                     raise Bail("an access beyond one of the expression's objects")
                 return start, data
         return None
 
     def read(self, address: int, size: int) -> bytes:
-        found = self._find(address, size)
+        found = self._find(self.regions, address, size) or \
+            self._find(self.copies, address, size)
         if found is not None:
             start, data = found
             return bytes(data[address - start:address - start + size])
@@ -560,7 +567,7 @@ class _OwnMemory:
         return self.memory.read(address, size)
 
     def write(self, address: int, data: bytes) -> None:
-        found = self._find(address, len(data))
+        found = self._find(self.regions, address, len(data))
         if found is None:
             raise Bail("a store to the debuggee's memory", again=False)
         start, region = found

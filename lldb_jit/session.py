@@ -313,13 +313,14 @@ class Session:
             if "language" not in facts:    # of the frame: how the result prints
                 facts["language"] = frame.GuessLanguage()
             clock.lap("load")
-            interpreted = self._interpreted(code, block, result_address, result_size, facts) \
-                if interpreting else None
+            interpreted = self._interpreted(code, block, result_address, result_size,
+                                            copies, facts) if interpreting else None
             try:
                 if interpreted is not None:
                     self.heap.write(result_address, interpreted)
                     copies = []     # the interpreter wrote no debuggee memory: none changed
                 else:
+                    self._write_copies(copies)
                     if code.entry is None:     # made only now that it must run
                         self._machine_code(code, provider, scope, clock, dumps, options)
                         for perm, address in code.blocks:
@@ -360,7 +361,7 @@ class Session:
         return outcome
 
     def _interpreted(self, code: _Code, block: bytes, result: int, size: int,
-                     facts: dict) -> bytes | None:
+                     copies: list[_Copy], facts: dict) -> bytes | None:
         """The result's bytes by interpreting the code's IR (lldb_jit/interpret.py), or
         None when it must run: it writes debuggee memory, calls, traps, loops long..."""
         calls, regions = facts.get("regions", (None, None))
@@ -369,7 +370,8 @@ class Session:
             facts["regions"] = (self.pages.calls, regions)
         try:
             return code.plan.run(code.externals, block, result, size,
-                                 Readable(self.pages, regions))
+                                 Readable(self.pages, regions),
+                                 tuple((copy.address, copy.original) for copy in copies))
         except Bail as e:
             code.plan.usable = e.again
             return None
@@ -408,6 +410,7 @@ class Session:
                                               facts["locals"], {})
             clock.lap("load")
             if program.body.body:     # the globals' initializers
+                self._write_copies(copies)
                 facts["registers"] = run.call(
                     thread, self.abi, self.trampoline, image.symbols[ENTRY], block, 0,
                     self.heap, options.timeout, before=facts.get("registers"),
@@ -562,8 +565,9 @@ class Session:
                      scope: Scope, local_addresses: dict[str, int],
                      new_vars: dict[str, PersistentVar]) -> tuple[bytes, list[_Copy]]:
         """The argument block: one pointer per frame object the expression uses. Objects
-        with no address (registers, variables kept in registers) get a copy, written
-        back after the run if the code changed it. Thread-local variables are here too:
+        with no address (registers, variables kept in registers) get a copy: an address
+        in `scope`, its bytes written there only if code runs (_write_copies), and back
+        after the run if the code changed them. Thread-local variables are here too:
         their address is the selected thread's, so the code cached for one thread
         serves every other."""
         ptr = self.target.GetAddressByteSize()
@@ -603,9 +607,11 @@ class Session:
         raw = _bytes_of(value)
         if not value.IsValid() or len(raw) != value.GetByteSize():
             raise ExecError(f"cannot read the value of '{value.GetName()}'")
-        address = scope.allocate(max(len(raw), 1), 16, "rw")
-        self.heap.write(address, raw)
-        return _Copy(home, address, raw)
+        return _Copy(home, scope.allocate(max(len(raw), 1), 16, "rw"), raw)
+
+    def _write_copies(self, copies: list[_Copy]) -> None:
+        for copy in copies:
+            self.heap.write(copy.address, copy.original)
 
     def _write_back(self, thread: lldb.SBThread,
                     copies: list[_Copy]) -> tuple[bool, list[str]]:

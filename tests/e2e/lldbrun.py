@@ -100,6 +100,19 @@ def split_transcript(text: str, script: list[str]) -> list[tuple[str, str]]:
     return blocks
 
 
+def packets_sent(exe: Path, before: list[str], commands: list[str], log: Path) -> tuple[
+        list[tuple[str, str]], list[str]]:
+    """Run `before`, then `commands` with LLDB's gdb-remote packets logged to `log`:
+    the outputs of all, and the packets LLDB sent for `commands` (without their `$`)."""
+    blocks = batch(exe, before + [f"log enable -f {log} gdb-remote packets",
+                                  "process plugin packet send qJitMarker"] + commands +
+                   ["log disable gdb-remote packets"])
+    text = log.read_text(errors="replace")    # (LLDB may first dump its packet history)
+    after = text[text.rindex("send packet: $qJitMarker"):].splitlines()[1:]
+    sent = [line.split("send packet: $", 1)[1] for line in after if "send packet: $" in line]
+    return blocks[:len(before)] + blocks[len(before) + 2:-1], sent
+
+
 def parse_result(output: str) -> tuple[str, str] | None:
     """(type, value) of a `(TYPE) $N = VALUE` line, None if there is none."""
     output = THREAD_STATUS.sub("", output).strip("\n")

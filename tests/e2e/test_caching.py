@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from lldbrun import HERE, MODE_IDS, MODES, batch, build, build_library, parse_result
+from lldbrun import (HERE, MODE_IDS, MODES, batch, build, build_library, packets_sent,
+                     parse_result)
 
 
 @pytest.fixture(scope="module")
@@ -171,15 +172,9 @@ def test_a_repeated_call_writes_nothing(stops_exe, tmp_path):
     """The same code run again at the same stop: its call words are in the mailbox
     already (the trampoline moved the result's address on), its argument block too,
     so no memory write at all, only the PC and the resume."""
-    log = tmp_path / "packets.log"
     run = "jit-eval --interpret false -- local + counter"
-    blocks = batch(stops_exe, [run, f"log enable -f {log} gdb-remote packets",
-                               "process plugin packet send qJitMarker", run,
-                               "log disable gdb-remote packets"])
-    assert results(blocks)[0] == results(blocks)[3] == ("int", "1"), blocks
-    text = log.read_text(errors="replace")    # (LLDB may first dump its packet history)
-    after = text[text.rindex("send packet: $qJitMarker"):].splitlines()[1:]
-    sent = [line.split("send packet: $", 1)[1] for line in after if "send packet: $" in line]
+    blocks, sent = packets_sent(stops_exe, [run], [run], tmp_path / "packets.log")
+    assert results(blocks) == [("int", "1")] * 2, blocks
     assert any(p.startswith("vCont") for p in sent), sent       # it ran
     assert not [p for p in sent if p.startswith(("M", "X", "G"))], sent
 

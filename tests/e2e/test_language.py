@@ -2,7 +2,7 @@
 `$name` variables, registers, structs by value, C's traps."""
 from __future__ import annotations
 
-from lldbrun import AS_CODE, batch, parse_result
+from lldbrun import AS_CODE, batch, packets_sent, parse_result
 
 
 def results(exe, commands):
@@ -106,6 +106,26 @@ def test_variables_living_in_registers_are_written_back(optimized_exe):
     assert got[2][2] == ("int", "100")
     assert "(int) acc = 100" in got[3][1]
     assert "\n101\n" in "\n" + got[4][1]        # work() returned acc + 1
+
+
+def test_a_variable_in_a_register_is_not_written_for_the_interpreter(optimized_exe,
+                                                                     tmp_path):
+    """The interpreter reads the copy of `acc` where jit-eval holds it: the only
+    memory an interpreted expression writes is its result (LLDB's `$N`); the same
+    expression run as code gets the copy written before it runs."""
+    expr, first = "acc * 2 + 1", ["frame variable acc", "jit-eval 0"]  # (memory mapped)
+    blocks, sent = packets_sent(optimized_exe, first, [f"jit-eval -- {expr}"],
+                                tmp_path / "interpreted.log")
+    acc = int(blocks[0][1].split("=")[1])
+    assert parse_result(blocks[2][1]) == ("int", str(acc * 2 + 1))
+    writes = [p for p in sent if p.startswith(("M", "X"))]
+    assert len(writes) == 1 and writes[0].split(",")[1].startswith("4:"), sent
+    assert not [p for p in sent if p.startswith("vCont")], sent
+    blocks, sent = packets_sent(optimized_exe, first, [f"jit-eval {AS_CODE}{expr}"],
+                                tmp_path / "code.log")
+    assert parse_result(blocks[2][1]) == ("int", str(acc * 2 + 1))
+    copy = acc.to_bytes(4, "little").hex()
+    assert [p for p in sent if p.startswith("M") and f":{copy}" in p], sent
 
 
 def test_string_literals_outlive_the_code_cache(values_exe):

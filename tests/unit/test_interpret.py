@@ -43,17 +43,22 @@ def snapshot(world: World) -> bytes:
     return b"".join(ctypes.string_at(a, n) for a, n in WorldMemory(world).ranges)
 
 
-def interpret(src: str, world: World, triple: str = HOST):
+def interpret(src: str, world: World, triple: str = HOST, copies: dict | None = None):
+    """`copies`: frame objects given as the session gives a value kept in a register,
+    name -> (address, bytes), the address nowhere in the world's memory."""
+    copies = copies or {}
     program = analyze(src, world.provider)
     plan = Plan(gen_module(program, triple), ENTRY, little=True)
     names = {s.link_name: world.addr[s.name] for s in program.externals
              if s.name in world.addr}
     addresses = [names[n] for n in plan.externals]
-    slots = b"".join(world.addr[s.name].to_bytes(8, "little") for s in program.frame_refs)
+    slots = b"".join((copies[s.name][0] if s.name in copies else world.addr[s.name])
+                     .to_bytes(8, "little") for s in program.frame_refs)
     ty = program.result_type
     size = strip_typedefs(ty).size if ty is not None else 0
     result = ctypes.create_string_buffer(max(size, 1))
-    data = plan.run(addresses, slots, ctypes.addressof(result), size, WorldMemory(world))
+    data = plan.run(addresses, slots, ctypes.addressof(result), size, WorldMemory(world),
+                    tuple(copies.values()))
     return (decode(data, ty) if ty is not None else None), program
 
 
@@ -94,6 +99,23 @@ def test_interpreter_agrees_with_the_machine(src, triple, runner):
 def test_reads_go_through_the_memory_and_externals_are_looked_up(world):
     value, program = interpret("arr[2] + st.g + ps->a", world)
     assert value == 3 + 99 + 10
+
+
+def test_copies_are_read_from_the_session_and_stores_to_them_left_to_the_machine(world):
+    """A variable kept in a register reaches the code as a copy that the session
+    writes to the debuggee only if code runs: the interpreter reads the copy's bytes,
+    leaves a store to it to the machine (which the session writes back), and an
+    access running off it too."""
+    copy = {"x": (0x5000_0000, (41).to_bytes(4, "little")),
+            "s": (0x5000_0010, (-2).to_bytes(2, "little", signed=True))}
+    assert interpret("x + s * 3 + arr[1]", world, copies=copy)[0] == 41 - 6 + 2
+    for src in ["x = 5", "x++", "*(short *)&x = 1"]:
+        with pytest.raises(Bail) as e:
+            interpret(src, world, copies=copy)
+        assert "store" in str(e.value) and not e.value.again, src
+    for src in ["*(long *)&x", "((short *)&x)[2]", "*((char *)&s - 1)"]:
+        with pytest.raises(Bail, match="beyond|unreadable"):
+            interpret(src, world, copies=copy)
 
 
 def test_division_by_zero_is_left_to_the_machine(world):
