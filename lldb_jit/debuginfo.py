@@ -146,9 +146,14 @@ class TypeConverter:
                                   else Kind.STRUCT, _tag(t.GetName() or ""), None, 0, 1,
                                   origin=t)   # not cached: a library may define it later
         kind = Kind.UNION if t.GetTypeClass() == lldb.eTypeClassUnion else Kind.STRUCT
-        ty = ct.struct_type(kind, _tag(t.GetName() or ""), None, t.GetByteSize(),
-                            _byte_align(t), origin=t)
-        self._cache[key] = ty   # before the members: a struct may point to itself
+        ty = ct.LazyRecord(kind, _tag(t.GetName() or ""), t.GetByteSize(), _byte_align(t),
+                           t, lambda: self._members(t))
+        self._cache[key] = ty
+        if not hasattr(t, "GetByteAlign") and ty.members:   # LLDB 16: see _byte_align
+            ty.align = max(m.type.align for m in ty.members)
+        return ty
+
+    def _members(self, t: lldb.SBType) -> list[Member]:
         members = []
         for i in range(t.GetNumberOfFields()):
             field = t.GetFieldAtIndex(i)
@@ -156,11 +161,7 @@ class TypeConverter:
             width = field.GetBitfieldSizeInBits() if field.IsBitfield() else 0
             members.append(Member(field.GetName() or "", self.convert(field.GetType()),
                                   bits // 8, bits % 8 if width else 0, width))
-        if t.GetNumberOfFields() or t.GetByteSize():
-            ty.members = members
-            if not hasattr(t, "GetByteAlign") and members:   # LLDB 16: see _byte_align
-                ty.align = max(m.type.align for m in members)
-        return ty
+        return members
 
     def enumerators(self, module: lldb.SBModule) -> dict[str, tuple[int, lldb.SBType]]:
         """Every enumerator a module's debug info declares, by name: read once per

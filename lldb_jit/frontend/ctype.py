@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Callable
 
 
 class FastEnum(enum.Enum):
@@ -86,6 +87,33 @@ class CType:
 
     def __repr__(self) -> str:
         return f"CType({type_name(self)})"
+
+
+_MEMBERS = CType.members       # the slot itself, under LazyRecord's property
+
+
+class LazyRecord(CType):
+    """A struct or union of the debug info whose members are converted when first
+    used (`load()` gives them): a big program's types point to one another (CPython's
+    PyObject reaches some 150 of them) and an expression uses few."""
+    __slots__ = ("load",)
+
+    def __init__(self, kind: Kind, tag: str, size: int, align: int, origin: object,
+                 load: Callable[[], list[Member]]):
+        CType.__init__(self, kind, size, align, tag, origin=origin)
+        self.load = load
+
+    @property
+    def members(self) -> list[Member]:
+        if self.load is not None:
+            load, self.load = self.load, None
+            _MEMBERS.__set__(self, load())
+        return _MEMBERS.__get__(self)
+
+    @members.setter
+    def members(self, value: list[Member] | None) -> None:
+        self.load = None
+        _MEMBERS.__set__(self, value)
 
 
 def _basic(kind: Kind, size: int) -> CType:
@@ -192,10 +220,17 @@ def qualified(ty: CType, const: bool = False, volatile: bool = False,
     `origin` is the debug-info type of the qualified type, if it has one."""
     if ty.is_const >= const and ty.is_volatile >= volatile and ty.is_atomic >= atomic:
         return ty
-    return CType(ty.kind, ty.size, ty.align, ty.name, ty.base, ty.length, ty.members,
-                 ty.params, ty.variadic, ty.has_proto, ty.enumerators,
-                 ty.is_const or const, ty.is_volatile or volatile, ty.is_atomic or atomic,
-                 origin if origin is not None else ty.origin, ty.plain or ty)
+    if isinstance(ty, LazyRecord) and ty.load is not None:    # members still unread
+        copy = LazyRecord(ty.kind, ty.name, ty.size, ty.align, ty.origin,
+                          lambda: ty.members)
+    else:
+        copy = CType(ty.kind, ty.size, ty.align, ty.name, ty.base, ty.length, ty.members,
+                     ty.params, ty.variadic, ty.has_proto, ty.enumerators)
+    copy.is_const, copy.is_volatile = ty.is_const or const, ty.is_volatile or volatile
+    copy.is_atomic = ty.is_atomic or atomic
+    copy.origin = origin if origin is not None else ty.origin
+    copy.plain = ty.plain or ty
+    return copy
 
 
 def opaque_type(name: str, size: int, align: int, origin: object = None) -> CType:

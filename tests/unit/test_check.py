@@ -8,8 +8,9 @@ from hypothesis import given, settings, strategies as st
 from lldb_jit.errors import CompileError
 from lldb_jit.frontend import analyze
 from lldb_jit.frontend import ast as A
-from lldb_jit.frontend.ctype import type_name
-from lldb_jit.frontend.provider import DictProvider
+from lldb_jit.frontend.ctype import (Kind, LazyRecord, Member, pointer_to, qualified, ty_int,
+                                     type_name)
+from lldb_jit.frontend.provider import DictProvider, Symbol, SymKind
 from lldb_jit.irgen import gen_module
 
 # expression -> type of the result (None: no value). Variables: see conftest.SCALARS.
@@ -104,6 +105,28 @@ def test_sizeof_operand_references_nothing(provider):
 def test_locals_shadow_frame_variables(provider):
     program = analyze("int x = 1; { int x = 2; } x + y", provider)
     assert [s.name for s in program.frame_refs] == ["y"]
+
+
+def test_a_records_members_are_converted_when_first_used():
+    """Debug info's records are LazyRecords: a pointer to one, or its qualified copy,
+    reads no member; the first member access reads them, once, for the copies too."""
+    loads = []
+
+    def load():
+        loads.append(1)
+        return [Member("a", ty_int, 0), Member("next", pointer_to(node), 8)]
+
+    node = LazyRecord(Kind.STRUCT, "node", 16, 8, None, load)
+    const_node = qualified(node, const=True)
+    provider = DictProvider({
+        "n": Symbol("n", SymKind.LOCAL, pointer_to(node)),
+        "cn": Symbol("cn", SymKind.LOCAL, pointer_to(const_node))})
+    analyze("n == 0 || cn != 0", provider)
+    assert loads == []
+    program = analyze("n->next->next->a + cn->next->a", provider)
+    assert type_name(program.result_type) == "int" and loads == [1]
+    assert const_node.members == node.members and const_node.is_const
+    gen_module(program, "x86_64-unknown-linux-gnu")
 
 
 def test_did_you_mean_uses_similar_names():
