@@ -63,8 +63,10 @@ def _warm_up() -> None:
     """Import what an evaluation needs. Only imports: nothing here may run LLVM code,
     which a debugger exiting at once would tear down under it."""
     try:
+        import hashlib  # noqa: F401  (the object cache's keys: OpenSSL, some 4 ms)
         import importlib
-        from . import session  # noqa: F401  (the pipeline: front end, irgen, linker, run)
+        import json  # noqa: F401
+        from . import api, session  # noqa: F401  (the command's entry; the pipeline)
         from . import targets
         for folder in set(targets._FOLDERS.values()):
             importlib.import_module(f"{targets.__name__}.{folder}")

@@ -81,6 +81,9 @@ EXPECTED = [
     ("volatile int v = 3; v *= 2; v", ("volatile int", "6")),
     ("int *restrict r = vla; r[1]", ("int", "1")),
     ("nothing == NULL", ("int", "1")),
+    ("sizeof(both) + sizeof(struct both) * 10", ("unsigned long", "88")),   # C's two
+    ("(both)bo.y * bl_typedef", ("both", "264")),                         # name spaces
+    ("((struct both *)&bo)->x", ("int", "5")),
 ]
 
 

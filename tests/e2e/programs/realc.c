@@ -1,6 +1,7 @@
 /* Real-world C the plain fixtures lack: qualifiers, _Atomic, types completed in another
-   compile unit (realc_other.c), same-name statics, function-local statics, VLAs, flexible
-   array members, anonymous members, enums with negative and 64-bit values. */
+   compile unit (realc_other.c), a typedef and a tag of one name, same-name statics,
+   function-local statics, VLAs, flexible array members, anonymous members, enums with
+   negative and 64-bit values. */
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -36,6 +37,11 @@ enum sign { NEG = -3, ZERO = 0, POS = 3 };
 enum wide { SMALL = 1, HUGE = 0x7fffffffffffLL, NEGBIG = -0x10000000000LL };
 enum sign sg = NEG;
 enum wide wd = HUGE;
+
+typedef long both;                      /* a typedef and a struct tag of one name */
+struct both { int x, y; };
+struct both bo = {5, 6};
+both bl_typedef = 44;
 
 static inline int only_inline(int x) { return x + 1000; }
 int (*fp_table[2])(int);
