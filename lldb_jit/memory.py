@@ -221,6 +221,7 @@ class SyscallPages(ProcessMemory):
         self._rx: list[tuple[int, int]] = []
         self._rx_writable = True         # does the stub write into read-only pages?
         self._place: tuple[int, bool] | None = None   # (address, written there)
+        self._room = 0                   # bytes from there to its section's end
         self.calls = 0                   # system calls made: the memory map may differ
 
     def allocate_pages(self, size: int, perm: str) -> int:
@@ -268,11 +269,18 @@ class SyscallPages(ProcessMemory):
         number = self.abi.SYSCALLS[name]
         args = tuple(a & (1 << 64) - 1 for a in args)
         place, written = self._place or self._find_place()
-        saved = self.read(place, len(self.abi.SYSCALL_CODE)) if written else b""
+        stub = run.stub_for(thread, self.abi, number, args, self) if written else None
+        if stub is not None and (len(stub[0].code) > self._room or self._breakpoint_in(
+                place, place + len(stub[0].code))):
+            stub = None
+        code = stub[0].code if stub is not None else self.abi.SYSCALL_CODE
+        saved = self.read(place, len(code)) if written else b""
         if written:
-            super().write(place, self.abi.SYSCALL_CODE)
+            super().write(place, code)
         try:
-            result = run.system_call(thread, self.abi, number, args, place, written)
+            result = run.stub_system_call(thread, self.abi, *stub, place, self) \
+                if stub is not None else \
+                run.system_call(thread, self.abi, number, args, place, written)
         finally:
             if written:
                 super().write(place, saved)
@@ -281,6 +289,15 @@ class SyscallPages(ProcessMemory):
             raise ExecError(f"{name} in the debuggee failed: {os.strerror(errno)} "
                             f"(errno {errno})")
         return result
+
+    def _breakpoint_in(self, start: int, end: int) -> bool:
+        """Whether a breakpoint of the user's is set in [start, end): a write over it
+        would lose it (the stub keeps its trap in its own copy of the bytes)."""
+        for breakpoint in self.process.GetTarget().breakpoint_iter():
+            for location in breakpoint:
+                if location.IsEnabled() and start <= location.GetLoadAddress() < end:
+                    return True
+        return False
 
     def _find_place(self) -> tuple[int, bool]:
         lldb = self._lldb
@@ -292,6 +309,9 @@ class SyscallPages(ProcessMemory):
                 code = self.abi.SYSCALL_CODE
                 saved = self.read(entry, len(code))
                 super().write(entry, saved)     # can the stub write there at all?
+                section = target.ResolveLoadAddress(entry).GetSection()
+                if section.IsValid():
+                    self._room = section.GetLoadAddress(target) + section.GetByteSize() - entry
                 self._place = (entry, True)
                 return self._place
             except ExecError:

@@ -29,8 +29,8 @@ from . import stophandling, stubs
 from .errors import ExecError
 from .memory import align_up
 from .report import plain
-from .targets import (MAILBOX_COPY, MAILBOX_FRAME, MAILBOX_SIZE, STATUS, call_words,
-                      mailbox_block, mailbox_words)
+from .targets import (MAILBOX_COPY, MAILBOX_FRAME, MAILBOX_SIZE, STATUS, SyscallStub,
+                      call_words, mailbox_block, mailbox_words)
 
 DEFAULT_TIMEOUT = 1.0
 RESULT_CHUNK = 16 * 1024     # results are placed one after the other in chunks this big
@@ -299,6 +299,69 @@ def system_call(thread: lldb.SBThread, abi, number: int, args: tuple[int, ...], 
             regs.refresh()
             regs.write({n: v for n, v in before.items() if n != abi.PC})
             regs.set_pc(before[abi.PC])
+
+
+def stub_for(thread: lldb.SBThread, abi, number: int, args: tuple[int, ...],
+             memory) -> tuple[SyscallStub, int, int] | None:
+    """The target's stub for system call `number` on `thread` as it is stopped, with
+    the thread's PC and SP; None where the target has none or it cannot run here (a
+    pending system call the kernel would restart, no room on the stack)."""
+    make = getattr(abi, "syscall_stub", None)
+    if make is None:
+        return None
+    live = Registers(thread, abi).read([abi.PC, abi.SP, *_fetch_all(abi)])
+    stub = make(number, args, memory.read, live[abi.PC])
+    if stub is None:
+        return None
+    try:
+        _probe_stack(thread, memory, live[abi.SP] - stub.drop)
+    except ExecError:
+        return None
+    return stub, live[abi.PC], live[abi.SP]
+
+
+_STUB_RESUMES = 8      # a signal handler the stub was interrupted by must return to it
+
+
+def _fetch_all(abi) -> tuple[str, ...]:
+    """A register to read before writing any: one the stop does not send, so that LLDB
+    fetches them all where it writes them all at once (`G`, GNU gdbserver): it then
+    writes what it holds, and zeros for the registers it has not fetched."""
+    return (abi.SYSCALL_NUMBER,)
+
+
+def stub_system_call(thread: lldb.SBThread, abi, stub: SyscallStub, pc: int, sp: int,
+                     place: int, memory) -> int:
+    """Run `stub` (targets/SyscallStub, written at `place`) on `thread` alone and
+    return the system call's raw result; the thread's PC and SP (`pc`, `sp`) are put
+    back, and its other registers, from the stub's save area where it stopped after
+    changing them."""
+    stophandling.check_resume()
+    regs = Registers(thread, abi)
+    done = _trap_pcs(abi, place + stub.trap)
+    try:
+        regs.set_pc(place)
+        for _ in range(_STUB_RESUMES):
+            at = regs.frame.GetPC()
+            _resume(thread, _pending_signal(thread) if _stale_trap(thread, at, place) else 0)
+            regs.refresh()
+            if regs.frame.GetPC() in done:
+                return int.from_bytes(memory.read(sp - stub.drop + stub.result, 8),
+                                      abi.BYTE_ORDER)
+        raise ExecError(f"the system call in the debuggee did not return: "
+                        f"{thread.GetStopDescription(256) or 'stopped'} at "
+                        f"{regs.frame.GetPC():#x}")
+    finally:
+        if thread.GetProcess().GetState() == lldb.eStateStopped:
+            regs.refresh()
+            at = regs.frame.GetPC() - place
+            regs.read(_fetch_all(abi))
+            if stub.saves_end <= at < stub.trap:     # registers changed, not yet restored
+                raw = memory.read(sp - stub.drop, 8 * len(stub.saved))
+                regs.write({name: int.from_bytes(raw[8 * i:8 * i + 8], abi.BYTE_ORDER)
+                            for i, name in enumerate(stub.saved)})
+            regs.write({abi.SP: sp})
+            regs.set_pc(pc)
 
 
 def abandon(thread: lldb.SBThread, suspended: Suspended, memory) -> None:

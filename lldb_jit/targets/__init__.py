@@ -123,3 +123,21 @@ def call_words(abi: ModuleType, mailbox: int, entry: int, block: bytes,
 def trampoline_bytes(abi: ModuleType, mailbox: int) -> bytes:
     """The trampoline as loaded: its code and the address of its mailbox."""
     return abi.TRAMPOLINE[:abi.MAILBOX_POINTER] + mailbox.to_bytes(8, abi.BYTE_ORDER)
+
+
+@dataclass(frozen=True)
+class SyscallStub:
+    """One system call the debuggee runs by itself, for a target whose trampoline.py
+    has syscall_stub(): written over the program's entry point (lldb_jit/memory.py), it
+    moves the SP `drop` bytes down, saves the registers the call changes there (`saved`,
+    8 bytes each from the lowered SP; none is changed before offset `saves_end`), loads
+    the number and arguments, stores the result at lowered SP + `result`, restores the
+    registers and stops at its trap (offset `trap`) with the SP still lowered: the
+    result stays out of reach of a signal handler. The debugger writes only the PC
+    and, after, the SP (lldb_jit/run.py: stub_system_call)."""
+    code: bytes
+    drop: int
+    saved: tuple[str, ...]
+    saves_end: int
+    result: int
+    trap: int

@@ -55,6 +55,22 @@ def test_registers_and_memory_unchanged_by_evaluation(values_exe):
     assert parse_result(results[5]) == parse_result(results[6])   # ...and the next one works
 
 
+def test_breakpoints_where_the_first_evaluation_maps_memory(values_exe):
+    """The first evaluation maps its memory with code written over the program's entry
+    point (_start), the system call alone where a breakpoint is set in the longer code
+    that saves registers itself: the thread's registers come back as they were, and
+    the breakpoints are kept."""
+    commands = ["breakpoint set -K false -n _start -R 62", *STATE,
+                f"jit-eval {AS_CODE}add(counter, 1)", *STATE, "continue"]
+    blocks = batch(values_exe, commands)
+    n = len(STATE)
+    for (cmd_a, before), (cmd_b, after) in zip(blocks[1:1 + n], blocks[2 + n:2 + 2 * n]):
+        assert cmd_a == cmd_b and before == after, cmd_a
+    assert parse_result(blocks[1 + n][1]) == ("int", "42"), blocks[1 + n]
+    # at exit, the C runtime's destructors run deregister_tm_clones: _start + 62
+    assert "stop reason = breakpoint 2.1" in blocks[-1][1], blocks[-1]
+
+
 def test_registers_the_user_writes_are_kept(values_exe):
     """`register write` between evaluations at one stop: a later evaluation neither
     puts the old values back nor sees them. The code runs (`--interpret false`): an

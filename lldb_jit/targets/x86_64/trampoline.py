@@ -262,6 +262,49 @@ SYSCALL_TRAP = 2
 SYSCALL_NUMBER, SYSCALL_ARGS, SYSCALL_RESULT = "rax", ("rdi", "rsi", "rdx", "r10", "r8", "r9"), "rax"
 SYSCALL_CLOBBERS = ("rcx", "r11")
 SYSCALLS = {"mmap": 9, "mprotect": 10, "munmap": 11}
+
+# The same call as a stub that saves and restores those registers itself (targets/
+# SyscallStub): setting and putting back each through the stub costs two packets.
+#     leaq -256(%rsp), %rsp        (past the red zone)
+#     movq %REG, 8*i(%rsp)         (each of _STUB_SAVED)
+#     movabsq $value, %REG         (rax, then the arguments)
+#     syscall
+#     movq %rax, 72(%rsp)
+#     movq 8*i(%rsp), %REG         (each of _STUB_SAVED)
+#     int3
+# None of these instructions changes the flags; `syscall` and the kernel's return
+# leave them as they were (through r11, put back after).
+_STUB_SAVED = ("rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11")
+_NUMBER = {"rax": 0, "rcx": 1, "rdx": 2, "rsi": 6, "rdi": 7,
+           "r8": 8, "r9": 9, "r10": 10, "r11": 11}
+_STUB_DROP = RED_ZONE + 128
+
+
+def _rsp_slot(opcode: int, reg: str, offset: int) -> bytes:
+    """`movq %reg, offset(%rsp)` (opcode 0x89) or `movq offset(%rsp), %reg` (0x8b)."""
+    n = _NUMBER[reg]
+    if offset == 0:     # (%rsp): no displacement byte
+        return bytes([0x48 | (n >> 3) << 2, opcode, 0x04 | (n & 7) << 3, 0x24])
+    return bytes([0x48 | (n >> 3) << 2, opcode, 0x44 | (n & 7) << 3, 0x24, offset])
+
+
+def syscall_stub(number: int, args: tuple[int, ...], read, pc: int):
+    """The stub for system call `number`, for a thread stopped at `pc` (`read(address,
+    size)` reads memory); None where the thread is stopped in a system call the kernel
+    would restart at the stub (see _no_restart: only a debugger's write of rax stops
+    that)."""
+    from .. import SyscallStub
+    if "rax" in entry_checked(read, pc):
+        return None
+    head = bytes.fromhex("488da42400ffffff") + b"".join(
+        _rsp_slot(0x89, reg, 8 * i) for i, reg in enumerate(_STUB_SAVED))
+    loads = b"".join(bytes([0x48 | _NUMBER[reg] >> 3, 0xB8 | _NUMBER[reg] & 7]) +
+                     value.to_bytes(8, "little")
+                     for reg, value in zip((SYSCALL_NUMBER, *SYSCALL_ARGS), (number, *args)))
+    result = 8 * len(_STUB_SAVED)
+    code = head + loads + bytes.fromhex("0f05") + _rsp_slot(0x89, "rax", result) + \
+        b"".join(_rsp_slot(0x8B, reg, 8 * i) for i, reg in enumerate(_STUB_SAVED)) + b"\xcc"
+    return SyscallStub(code, _STUB_DROP, _STUB_SAVED, len(head), result, len(code) - 1)
 INSTRUCTION_ALIGN = 1
 # Other names stubs give these registers (GNU gdbserver's target description).
 REGISTER_ALIASES = {"rflags": ("eflags",)}
