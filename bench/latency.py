@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,10 +41,15 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1e3:.2f}"
 
 
-class Session:
-    """One debugger stopped at the sample's `break here`, commands timed in-process."""
+SAMPLE_STOP = ('breakpoint set -p "break here" -f sample.c', "run")
 
-    def __init__(self, exe: Path, log: Path | None = None, plugin: bool = True):
+
+class Session:
+    """One debugger stopped at the sample's `break here` (or where the `stop` commands
+    stop `exe`), commands timed in-process."""
+
+    def __init__(self, exe: Path, log: Path | None = None, plugin: bool = True,
+                 stop: tuple[str, ...] = SAMPLE_STOP):
         self.debugger = lldb.SBDebugger.Create()
         self.debugger.SetAsync(False)
         self.ci = self.debugger.GetCommandInterpreter()
@@ -54,8 +60,8 @@ class Session:
             self.run("command script import lldb_jit")
             self.run(f"command script import {ROOT / 'bench' / 'floorcmd.py'}")
         self.run(f"target create {exe}")
-        self.run('breakpoint set -p "break here" -f sample.c')
-        self.run("run")
+        for command in stop:
+            self.run(command)
         self.process = self.debugger.GetSelectedTarget().GetProcess()
 
     def run(self, command: str) -> tuple[float, str]:
@@ -161,7 +167,7 @@ import lldb_for_pwndbg
 os.environ.setdefault("LLDB_DEBUGSERVER_PATH", str(
     Path(lldb_for_pwndbg.__file__).parent / "_vendor" / "bin" / "lldb-server"))
 import lldb
-exe, command, plugin = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+exe, command, plugin, stop = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4:]
 d = lldb.SBDebugger.Create(); d.SetAsync(False); ci = d.GetCommandInterpreter()
 def run(c):
     r = lldb.SBCommandReturnObject(); t = time.perf_counter(); ci.HandleCommand(c, r)
@@ -169,21 +175,23 @@ def run(c):
     if not r.Succeeded(): raise SystemExit(c + ": " + r.GetError())
     return t
 imported = run("command script import lldb_jit") if plugin else 0.0
-run("target create " + exe); run('breakpoint set -p "break here" -f sample.c'); run("run")
+run("target create " + exe)
+for c in stop:
+    run(c)
 print(imported, run(command))
 """
 
 
-def fresh(exe: Path) -> dict[str, float]:
+def fresh(exe: Path, expr: str = "counter + 1", stop: tuple[str, ...] = SAMPLE_STOP,
+          runs: int = FRESH_RUNS) -> dict[str, float]:
     """Medians over fresh processes: importing the plugin (first, as an lldbinit
     does), the first `jit-eval` once the program stopped, LLDB's first `expression`
     at the same place in a fresh lldb."""
     out = {"import": [], "first jit-eval": [], "first expression": []}
-    for _ in range(FRESH_RUNS):
-        for command, plugin in (("jit-eval -- counter + 1", "1"),
-                                ("expression -- counter + 1", "0")):
-            done = subprocess.run([sys.executable, "-c", FRESH, str(exe), command, plugin],
-                                  capture_output=True, text=True, check=True)
+    for _ in range(runs):
+        for command, plugin in ((f"jit-eval -- {expr}", "1"), (f"expression -- {expr}", "0")):
+            done = subprocess.run([sys.executable, "-c", FRESH, str(exe), command, plugin,
+                                   *stop], capture_output=True, text=True, check=True)
             imported, first = map(float, done.stdout.split()[-2:])
             if plugin == "1":
                 out["import"].append(imported)
@@ -247,6 +255,46 @@ def main(repeat: int) -> None:
     print(f"\nfresh lldb, median of {FRESH_RUNS}: import lldb_jit {ms(first['import'])} ms; "
           f"first jit-eval {ms(first['first jit-eval'])} ms; "
           f"first expression {ms(first['first expression'])} ms")
+    real_program(repeat)
+
+
+# A real program: CPython's debug build (python3-dbg, -Og: `obj` lives in a register)
+# stopped in builtin_repr(module, obj) by tests/e2e/programs/corpus_repr.py
+L = "((PyListObject *)obj)"
+REAL_EXPRESSIONS = ["obj->ob_refcnt", "obj->ob_type->tp_name",
+                    f"((PyFloatObject *){L}->ob_item[1])->ob_fval * 4",
+                    f"int n = 0; for (int i = 0; i < {L}->ob_base.ob_size; i++) "
+                    f"n += {L}->ob_item[i] == &_Py_NoneStruct; n",
+                    f"PyLong_AsLong({L}->ob_item[0])"]
+REAL_STOP = ("breakpoint set -n builtin_repr", "process launch -- -S -I "
+             f"{ROOT / 'tests' / 'e2e' / 'programs' / 'corpus_repr.py'}")
+
+
+def real_program(repeat: int) -> None:
+    python = shutil.which("python3-dbg")
+    if python is None:
+        print("\n(python3-dbg is not installed: `make system-deps` installs it)")
+        return
+    session = Session(Path(python), stop=REAL_STOP)
+    width = min(max(len(e) for e in REAL_EXPRESSIONS), 60)
+    print(f"\npython3-dbg stopped in builtin_repr (ms, medians; first: fresh lldb, "
+          f"median of 3)\n{'expression':{width}}  {'jit-eval':>8} {'expression':>10} "
+          f"{'ratio':>6} {'uncached':>8} {'/expr':>6} {'first':>6} {'expr':>6}")
+    for expr in REAL_EXPRESSIONS:
+        ours, theirs, cold = [], [], []
+        for _ in range(3):
+            session.run(f"jit-eval -- {expr}")
+            session.run(f"expression -- {expr}")
+        for _ in range(repeat):
+            ours.append(session.run(f"jit-eval -- {expr}")[0])
+            theirs.append(session.run(f"expression -- {expr}")[0])
+            cold.append(session.run(f"jit-eval --no-cache -- {expr}")[0])
+        o, t, c = (statistics.median(x) for x in (ours, theirs, cold))
+        first = fresh(Path(python), expr, REAL_STOP, runs=3)
+        print(f"{expr[:width]:{width}}  {ms(o):>8} {ms(t):>10} {o / t:6.2f} {ms(c):>8} "
+              f"{c / t:6.2f} {ms(first['first jit-eval']):>6} "
+              f"{ms(first['first expression']):>6}")
+    session.run("process kill")
 
 
 if __name__ == "__main__":

@@ -159,8 +159,9 @@ class TypeConverter:
             field = t.GetFieldAtIndex(i)
             bits = field.GetOffsetInBits()
             width = field.GetBitfieldSizeInBits() if field.IsBitfield() else 0
-            members.append(Member(field.GetName() or "", self.convert(field.GetType()),
-                                  bits // 8, bits % 8 if width else 0, width))
+            members.append(ct.LazyMember(field.GetName() or "",
+                                         lambda of=field.GetType(): self.convert(of),
+                                         bits // 8, bits % 8 if width else 0, width))
         return members
 
     def enumerators(self, module: lldb.SBModule) -> dict[str, tuple[int, lldb.SBType]]:

@@ -89,7 +89,19 @@ class CType:
         return f"CType({type_name(self)})"
 
 
-_MEMBERS = CType.members       # the slot itself, under LazyRecord's property
+def _filled_on_first_read(slot) -> property:
+    """A property over a dataclass's `slot`, which the instance's `load()` fills the
+    first time it is read (`load` is then None); a write replaces it."""
+    def get(self):
+        if self.load is not None:
+            load, self.load = self.load, None
+            slot.__set__(self, load())
+        return slot.__get__(self)
+
+    def put(self, value):
+        self.load = None
+        slot.__set__(self, value)
+    return property(get, put)
 
 
 class LazyRecord(CType):
@@ -97,23 +109,24 @@ class LazyRecord(CType):
     used (`load()` gives them): a big program's types point to one another (CPython's
     PyObject reaches some 150 of them) and an expression uses few."""
     __slots__ = ("load",)
+    members = _filled_on_first_read(CType.members)
 
     def __init__(self, kind: Kind, tag: str, size: int, align: int, origin: object,
                  load: Callable[[], list[Member]]):
         CType.__init__(self, kind, size, align, tag, origin=origin)
         self.load = load
 
-    @property
-    def members(self) -> list[Member]:
-        if self.load is not None:
-            load, self.load = self.load, None
-            _MEMBERS.__set__(self, load())
-        return _MEMBERS.__get__(self)
 
-    @members.setter
-    def members(self, value: list[Member] | None) -> None:
-        self.load = None
-        _MEMBERS.__set__(self, value)
+class LazyMember(Member):
+    """A member of a LazyRecord whose type is converted when first used (PyTypeObject
+    has some 50 members, most of them pointers to functions and to more records)."""
+    __slots__ = ("load",)
+    type = _filled_on_first_read(Member.type)
+
+    def __init__(self, name: str, load: Callable[[], CType], offset: int,
+                 bit_offset: int = 0, bit_width: int = 0):
+        Member.__init__(self, name, None, offset, bit_offset, bit_width)
+        self.load = load
 
 
 def _basic(kind: Kind, size: int) -> CType:

@@ -8,8 +8,8 @@ from hypothesis import given, settings, strategies as st
 from lldb_jit.errors import CompileError
 from lldb_jit.frontend import analyze
 from lldb_jit.frontend import ast as A
-from lldb_jit.frontend.ctype import (Kind, LazyRecord, Member, pointer_to, qualified, ty_int,
-                                     type_name)
+from lldb_jit.frontend.ctype import (Kind, LazyMember, LazyRecord, Member, pointer_to,
+                                     qualified, ty_int, type_name)
 from lldb_jit.frontend.provider import DictProvider, Symbol, SymKind
 from lldb_jit.irgen import gen_module
 
@@ -109,12 +109,17 @@ def test_locals_shadow_frame_variables(provider):
 
 def test_a_records_members_are_converted_when_first_used():
     """Debug info's records are LazyRecords: a pointer to one, or its qualified copy,
-    reads no member; the first member access reads them, once, for the copies too."""
+    reads no member; the first member access reads them, once, for the copies too;
+    and a member's type is converted only when that member is used."""
     loads = []
 
     def load():
-        loads.append(1)
-        return [Member("a", ty_int, 0), Member("next", pointer_to(node), 8)]
+        loads.append("members")
+        return [Member("a", ty_int, 0), LazyMember("next", next_type, 8)]
+
+    def next_type():
+        loads.append("next")
+        return pointer_to(node)
 
     node = LazyRecord(Kind.STRUCT, "node", 16, 8, None, load)
     const_node = qualified(node, const=True)
@@ -123,8 +128,10 @@ def test_a_records_members_are_converted_when_first_used():
         "cn": Symbol("cn", SymKind.LOCAL, pointer_to(const_node))})
     analyze("n == 0 || cn != 0", provider)
     assert loads == []
+    analyze("n->a", provider)
+    assert loads == ["members"]
     program = analyze("n->next->next->a + cn->next->a", provider)
-    assert type_name(program.result_type) == "int" and loads == [1]
+    assert type_name(program.result_type) == "int" and loads == ["members", "next"]
     assert const_node.members == node.members and const_node.is_const
     gen_module(program, "x86_64-unknown-linux-gnu")
 
