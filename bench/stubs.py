@@ -1,6 +1,7 @@
 """Warm latency and gdb-remote packets per evaluation of `jit-eval` on each stub
-(lldb-server, GNU gdbserver, qemu-aarch64 with an AArch64 program), beside LLDB's own
-`expression` where LLDB manages it. The stubs run on loopback.
+(lldb-server, GNU gdbserver, qemu-aarch64 and qemu-riscv64 with the program built for
+that CPU), beside LLDB's own `expression` where LLDB manages it. The stubs run on
+loopback.
 
     .venv/bin/python bench/stubs.py [REPEAT]
 
@@ -23,7 +24,7 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 os.environ.setdefault("LLDB_DEBUGSERVER_PATH", str(
     Path(lldb_for_pwndbg.__file__).parent / "_vendor" / "bin" / "lldb-server"))
 import lldb  # noqa: E402
-from lldbrun import STUBS, stub  # noqa: E402
+from lldbrun import STUBS, cross_build, stub  # noqa: E402
 
 EXPRESSIONS = ["counter + local", "head->next->next->value * 2", "add(counter, 1)",
                "sum8(1, 2, 3, 4, 5, 6, 7, 8)",
@@ -81,14 +82,15 @@ def bench(kind: str, exe: Path, repeat: int, work: Path) -> None:
 
 def main(repeat: int) -> None:
     work = Path(tempfile.mkdtemp())
-    native, cross = work / "values", work / "aarch64" / "values"
-    cross.parent.mkdir()
     source = ROOT / "tests" / "e2e" / "programs" / "values.c"
+    native = work / "values"
     subprocess.run(["gcc", "-g", "-O0", "-o", str(native), str(source)], check=True)
-    subprocess.run(["aarch64-linux-gnu-gcc", "-g", "-O0", "-static", "-o", str(cross),
-                    str(source)], check=True)
     for kind in STUBS:
-        bench(kind, cross if kind == "qemu-aarch64" else native, repeat, work)
+        exe = native
+        if kind.startswith("qemu-"):     # the program built for that CPU
+            (work / kind).mkdir()
+            exe = cross_build(source, work / kind, kind[len("qemu-"):])
+        bench(kind, exe, repeat, work)
 
 
 if __name__ == "__main__":
