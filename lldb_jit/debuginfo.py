@@ -432,11 +432,15 @@ class FrameProvider:
         self.registers[name] = reg.GetName()
         return Symbol(name, SymKind.REGISTER, _REGISTER_INTS[reg.GetByteSize()])
 
-    def _local(self, name: str) -> Symbol | None:
+    def _local_value(self, name: str) -> lldb.SBValue | None:
         if self.frame is None:
             return None
         v = plain(self.frame.FindVariable(name))
-        if not v.IsValid() or v.GetValueType() not in _LOCAL_VALUE_TYPES:
+        return v if v.IsValid() and v.GetValueType() in _LOCAL_VALUE_TYPES else None
+
+    def _local(self, name: str) -> Symbol | None:
+        v = self._local_value(name)
+        if v is None:
             return None
         error = v.GetError()
         unavailable = "" if error.Success() else (error.GetCString() or "no value")
@@ -623,7 +627,10 @@ class FrameProvider:
     def lookup_typedef(self, name: str) -> CType | None:
         key = ("typedef", name)     # (the parser asks for every identifier it reads)
         if key not in self._known:
-            self._known[key] = self.types.lookup_typedef(name, self.module)
+            # a variable of the frame hides a typedef of its name (one name space), and
+            # is not searched for among every module's types
+            self._known[key] = None if self._local_value(name) is not None else \
+                self.types.lookup_typedef(name, self.module)
         return self._known[key]
 
     def lookup_tag(self, kind: str, name: str) -> CType | None:

@@ -84,6 +84,9 @@ EXPECTED = [
     ("sizeof(both) + sizeof(struct both) * 10", ("unsigned long", "88")),   # C's two
     ("(both)bo.y * bl_typedef", ("both", "264")),                         # name spaces
     ("((struct both *)&bo)->x", ("int", "5")),
+    ("hidden * 2", ("int", "18")),                        # the local, not the typedef
+    ("(hidden)+1", ("int", "10")),
+    ("hidden_global", ("hidden", "5")),
 ]
 
 

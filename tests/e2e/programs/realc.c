@@ -42,6 +42,8 @@ typedef long both;                      /* a typedef and a struct tag of one nam
 struct both { int x, y; };
 struct both bo = {5, 6};
 both bl_typedef = 44;
+typedef long hidden;                    /* a typedef that work()'s local hides */
+hidden hidden_global = 5;
 
 static inline int only_inline(int x) { return x + 1000; }
 int (*fp_table[2])(int);
@@ -67,7 +69,8 @@ int work(int n) {
     _Atomic int alocal = 6;
     struct opaque *op = the_opaque;
     char *nothing = NULL;
-    return vla[n - 1] + rp[0] + vlocal + alocal + (op != 0) + (nothing == 0) + shared_name; /* break here */
+    int hidden = 9;                     /* C: an ordinary identifier hides the typedef */
+    return hidden - 9 + vla[n - 1] + rp[0] + vlocal + alocal + (op != 0) + (nothing == 0) + shared_name; /* break here */
 }
 
 int main(void) {
