@@ -70,11 +70,14 @@ def _warm_up() -> None:
         from . import targets
         for folder in set(targets._FOLDERS.values()):
             importlib.import_module(f"{targets.__name__}.{folder}")
+        # what every evaluation needs first; then what only some do (a -g3 program's
+        # macros, a compile), in case the first comes sooner
+        from .stophandling import library, load_unwinder
+        load_unwinder()
+        library()                            # LLDB's symbol table, for callbacks
         from .dwarfmacros import load_elf_reader
         load_elf_reader()
         from .compile import load_llvm
         load_llvm()
-        from .stophandling import library    # LLDB's symbol table, for callbacks
-        library()
     except Exception:   # an evaluation will import again and report what fails
         pass

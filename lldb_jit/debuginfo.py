@@ -335,7 +335,7 @@ class FrameProvider:
         self._macros = macros     # the frame's, when the caller knows them already
         # what names found at this stop mean (kept by the caller per stop and per set of
         # modules): name -> (Symbol, its address or None, its ThreadLocal or None), and
-        # ("typedef", name) -> CType or None
+        # ("typedef", name) -> CType or None, ("local", name) -> SBValue or None
         self._known = known if known is not None else {}
 
     # -- identifiers ------------------------------------------------------------------
@@ -433,10 +433,14 @@ class FrameProvider:
         return Symbol(name, SymKind.REGISTER, _REGISTER_INTS[reg.GetByteSize()])
 
     def _local_value(self, name: str) -> lldb.SBValue | None:
-        if self.frame is None:
-            return None
-        v = plain(self.frame.FindVariable(name))
-        return v if v.IsValid() and v.GetValueType() in _LOCAL_VALUE_TYPES else None
+        """The frame's variable `name`, asked of LLDB once per stop (the parser asks
+        whether a name is a typedef before the checker looks it up)."""
+        key = ("local", name)
+        if key not in self._known:
+            v = plain(self.frame.FindVariable(name)) if self.frame is not None else None
+            self._known[key] = v if v is not None and v.IsValid() and \
+                v.GetValueType() in _LOCAL_VALUE_TYPES else None
+        return self._known[key]
 
     def _local(self, name: str) -> Symbol | None:
         v = self._local_value(name)

@@ -120,13 +120,13 @@ class MacroReader:
     @classmethod
     def open(cls, path: str) -> MacroReader | None:
         """None, cheaply, when the file has no macro section (no `-g3`)."""
-        from elftools.elf.elffile import ELFFile   # pyelftools: loaded when first needed
         stream = open(path, "rb")
         try:
             names = _section_names(stream)
             if names is not None and b"debug_mac" not in names:
                 stream.close()         # pyelftools takes milliseconds to find that out
-                return None
+                return None            # (and to import, which the warm-up may be doing)
+            from elftools.elf.elffile import ELFFile   # pyelftools: loaded when needed
             elf = ELFFile(stream)
             macro = elf.get_section_by_name(".debug_macro")
             macinfo = elf.get_section_by_name(".debug_macinfo")

@@ -232,6 +232,13 @@ if _backtrace is not None:
     _backtrace.restype = ctypes.c_int
 
 
+def load_unwinder() -> None:
+    """glibc's backtrace() loads libgcc_s at its first call, some ms: the plugin's
+    warm-up thread makes that call, not the first evaluation."""
+    if _backtrace is not None:
+        _backtrace((ctypes.c_void_p * 1)(), 1)
+
+
 def where(process: lldb.SBProcess | None = None) -> str | None:
     """"handling" inside LLDB's handling of a stop, "private" on its private state
     thread, None elsewhere (or when nothing says so)."""
