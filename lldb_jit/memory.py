@@ -201,6 +201,11 @@ MAP_FIXED_NOREPLACE = 0x100000    # Linux 4.17+; older kernels take the address 
 PROTECTION = {"rx": PROT_READ | PROT_EXEC, "rw": PROT_READ | PROT_WRITE}
 
 
+def _mmap(size: int, perm: str) -> tuple[str, tuple[int, ...]]:
+    """The system call mapping `size` bytes of new pages with permission `perm`."""
+    return "mmap", (0, size, PROTECTION[perm], MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+
+
 class SyscallPages(ProcessMemory):
     """Pages from `mmap` run as a system call by a thread of the debuggee, which needs
     nothing from the stub (GNU gdbserver has no memory-allocation packet; LLDB's own
@@ -222,14 +227,31 @@ class SyscallPages(ProcessMemory):
         self._rx_writable = True         # does the stub write into read-only pages?
         self._place: tuple[int, bool] | None = None   # (address, written there)
         self._room = 0                   # bytes from there to its section's end
+        self._mapped = False             # the first mapping was made
+        self._spare: dict[str, tuple[int, int]] = {}   # perm -> pages mapped ahead
         self.calls = 0                   # system calls made: the memory map may differ
 
     def allocate_pages(self, size: int, perm: str) -> int:
-        address = self.system_call("mmap", 0, size, PROTECTION[perm],
-                                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        spare = self._spare.get(perm)
+        if spare is not None and spare[1] == size:
+            del self._spare[perm]
+            return spare[0]
+        # the first mapping brings a chunk of the other permission along where the
+        # system calls run as one stub (one resume for both): an evaluation that runs
+        # code needs both
+        other = "rx" if perm == "rw" else "rw"
+        along = [] if self._mapped else [_mmap(CHUNK, other)]
+        self._mapped = True
+        address, *ahead = self.system_calls([_mmap(size, perm)], along)
+        self._mapped_pages(address, size, perm)
+        if ahead and ahead[0] is not None:
+            self._spare[other] = (ahead[0], CHUNK)
+            self._mapped_pages(ahead[0], CHUNK, other)
+        return address
+
+    def _mapped_pages(self, address: int, size: int, perm: str) -> None:
         if perm == "rx":
             self._rx.append((address, address + size))
-        return address
 
     def map_fixed(self, address: int, size: int) -> bool:
         """Read-write pages at exactly `address` (page-aligned), unless something is
@@ -262,33 +284,46 @@ class SyscallPages(ProcessMemory):
             self.system_call("mprotect", start, stop - start, PROTECTION["rx"])
 
     def system_call(self, name: str, *args: int) -> int:
+        return self.system_calls([(name, args)])[0]
+
+    def system_calls(self, calls: list[tuple[str, tuple[int, ...]]],
+                     along: list[tuple[str, tuple[int, ...]]] = ()) -> list[int | None]:
+        """The results of system calls `calls` (name, arguments), run in order; a
+        failure is an ExecError. The calls `along` run after them only where all run
+        as one stub, in the same resume (their results follow, None where one failed);
+        elsewhere they do not run and have no result."""
         from . import run
         self.calls += 1
         thread = self.thread if self.thread is not None and self.thread.IsValid() \
             else self.process.GetSelectedThread()
-        number = self.abi.SYSCALLS[name]
-        args = tuple(a & (1 << 64) - 1 for a in args)
+        numbered = [(self.abi.SYSCALLS[name], tuple(a & (1 << 64) - 1 for a in args))
+                    for name, args in [*calls, *along]]
         place, written = self._place or self._find_place()
-        stub = run.stub_for(thread, self.abi, number, args, self) if written else None
+        stub = run.stub_for(thread, self.abi, numbered, self) if written else None
         if stub is not None and (len(stub[0].code) > self._room or self._breakpoint_in(
                 place, place + len(stub[0].code))):
             stub = None
+        if stub is None:
+            numbered = numbered[:len(calls)]
         code = stub[0].code if stub is not None else self.abi.SYSCALL_CODE
         saved = self.read(place, len(code)) if written else b""
         if written:
             super().write(place, code)
         try:
-            result = run.stub_system_call(thread, self.abi, *stub, place, self) \
+            results = run.stub_system_calls(thread, self.abi, *stub, place, self) \
                 if stub is not None else \
-                run.system_call(thread, self.abi, number, args, place, written)
+                [run.system_call(thread, self.abi, number, args, place, written)
+                 for number, args in numbered]
         finally:
             if written:
                 super().write(place, saved)
-        if result >= (1 << 64) - 4095:
-            errno = (1 << 64) - result
-            raise ExecError(f"{name} in the debuggee failed: {os.strerror(errno)} "
-                            f"(errno {errno})")
-        return result
+        for (name, _), result in zip(calls, results):
+            if result >= (1 << 64) - 4095:
+                errno = (1 << 64) - result
+                raise ExecError(f"{name} in the debuggee failed: {os.strerror(errno)} "
+                                f"(errno {errno})")
+        return results[:len(calls)] + [None if r >= (1 << 64) - 4095 else r
+                                       for r in results[len(calls):]]
 
     def _breakpoint_in(self, start: int, end: int) -> bool:
         """Whether a breakpoint of the user's is set in [start, end): a write over it

@@ -301,16 +301,17 @@ def system_call(thread: lldb.SBThread, abi, number: int, args: tuple[int, ...], 
             regs.set_pc(before[abi.PC])
 
 
-def stub_for(thread: lldb.SBThread, abi, number: int, args: tuple[int, ...],
+def stub_for(thread: lldb.SBThread, abi, calls: list[tuple[int, tuple[int, ...]]],
              memory) -> tuple[SyscallStub, int, int] | None:
-    """The target's stub for system call `number` on `thread` as it is stopped, with
-    the thread's PC and SP; None where the target has none or it cannot run here (a
-    pending system call the kernel would restart, no room on the stack)."""
+    """The target's stub for system calls `calls` (number, arguments) on `thread` as it
+    is stopped, with the thread's PC and SP; None where the target has none or it
+    cannot run here (a pending system call the kernel would restart, no room on the
+    stack)."""
     make = getattr(abi, "syscall_stub", None)
     if make is None:
         return None
     live = Registers(thread, abi).read([abi.PC, abi.SP, *_fetch_all(abi)])
-    stub = make(number, args, memory.read, live[abi.PC])
+    stub = make(calls, memory.read, live[abi.PC])
     if stub is None:
         return None
     try:
@@ -330,10 +331,10 @@ def _fetch_all(abi) -> tuple[str, ...]:
     return (abi.SYSCALL_NUMBER,)
 
 
-def stub_system_call(thread: lldb.SBThread, abi, stub: SyscallStub, pc: int, sp: int,
-                     place: int, memory) -> int:
+def stub_system_calls(thread: lldb.SBThread, abi, stub: SyscallStub, pc: int, sp: int,
+                      place: int, memory) -> list[int]:
     """Run `stub` (targets/SyscallStub, written at `place`) on `thread` alone and
-    return the system call's raw result; the thread's PC and SP (`pc`, `sp`) are put
+    return the system calls' raw results; the thread's PC and SP (`pc`, `sp`) are put
     back, and its other registers, from the stub's save area where it stopped after
     changing them."""
     stophandling.check_resume()
@@ -346,8 +347,9 @@ def stub_system_call(thread: lldb.SBThread, abi, stub: SyscallStub, pc: int, sp:
             _resume(thread, _pending_signal(thread) if _stale_trap(thread, at, place) else 0)
             regs.refresh()
             if regs.frame.GetPC() in done:
-                return int.from_bytes(memory.read(sp - stub.drop + stub.result, 8),
-                                      abi.BYTE_ORDER)
+                raw = memory.read(sp - stub.drop + stub.results[0], 8 * len(stub.results))
+                return [int.from_bytes(raw[i:i + 8], abi.BYTE_ORDER)
+                        for i in range(0, len(raw), 8)]
         raise ExecError(f"the system call in the debuggee did not return: "
                         f"{thread.GetStopDescription(256) or 'stopped'} at "
                         f"{regs.frame.GetPC():#x}")

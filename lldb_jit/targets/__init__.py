@@ -127,17 +127,18 @@ def trampoline_bytes(abi: ModuleType, mailbox: int) -> bytes:
 
 @dataclass(frozen=True)
 class SyscallStub:
-    """One system call the debuggee runs by itself, for a target whose trampoline.py
-    has syscall_stub(): written over the program's entry point (lldb_jit/memory.py), it
-    moves the SP `drop` bytes down, saves the registers the call changes there (`saved`,
-    8 bytes each from the lowered SP; none is changed before offset `saves_end`), loads
-    the number and arguments, stores the result at lowered SP + `result`, restores the
-    registers and stops at its trap (offset `trap`) with the SP still lowered: the
-    result stays out of reach of a signal handler. The debugger writes only the PC
-    and, after, the SP (lldb_jit/run.py: stub_system_call)."""
+    """System calls the debuggee runs by itself, one after the other, for a target whose
+    trampoline.py has syscall_stub(): written over the program's entry point
+    (lldb_jit/memory.py), it moves the SP `drop` bytes down, saves the registers the
+    calls change there (`saved`, 8 bytes each from the lowered SP; none is changed
+    before offset `saves_end`), loads each call's number and arguments and stores its
+    result at lowered SP + `results[i]`, restores the registers and stops at its trap
+    (offset `trap`) with the SP still lowered: the results stay out of reach of a
+    signal handler. The debugger writes only the PC and, after, the SP
+    (lldb_jit/run.py: stub_system_calls)."""
     code: bytes
     drop: int
     saved: tuple[str, ...]
     saves_end: int
-    result: int
+    results: tuple[int, ...]
     trap: int

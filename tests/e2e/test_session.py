@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from lldbrun import AS_CODE, PROMPT_JIT, batch, interactive, parse_result
+from lldbrun import AS_CODE, PROMPT_JIT, batch, interactive, packets_sent, parse_result
 
 STATE = ["register read --all", "frame variable", "memory read -s4 -fx -c8 &counter"]
 
@@ -69,6 +69,16 @@ def test_breakpoints_where_the_first_evaluation_maps_memory(values_exe):
     assert parse_result(blocks[1 + n][1]) == ("int", "42"), blocks[1 + n]
     # at exit, the C runtime's destructors run deregister_tm_clones: _start + 62
     assert "stop reason = breakpoint 2.1" in blocks[-1][1], blocks[-1]
+
+
+def test_the_first_evaluation_maps_its_memory_in_one_resume(values_exe, tmp_path):
+    """Code and data pages come from one run of the system call stub (x86-64): the
+    first evaluation that runs code resumes the thread twice, for its pages and for
+    the call, and the pages mapped ahead are used, not mapped again."""
+    blocks, sent = packets_sent(values_exe, [], [f"jit-eval {AS_CODE}add(counter, 1)",
+                                                "jit-eval counter * 2"], tmp_path / "log")
+    assert [parse_result(out) for _, out in blocks] == [("int", "42"), ("int", "82")]
+    assert len([p for p in sent if p.startswith("vCont;c")]) == 2, sent
 
 
 def test_registers_the_user_writes_are_kept(values_exe):

@@ -164,31 +164,35 @@ def test_rax_is_read_only_after_a_system_call_instruction():
 
 @pytest.mark.skipif(llvm.get_process_triple().split("-")[0] != "x86_64",
                     reason="LLVM's native assembler here is not x86-64")
-@pytest.mark.parametrize("number, args", [(9, (0, 0x10000, 3, 0x22, (1 << 64) - 1, 0)),
-                                          (11, (0x7F0012345000, 0x2000))])
-def test_syscall_stub_bytes_are_its_assembly(number, args):
-    stub = x86_64.syscall_stub(number, args, lambda address, size: b"\x48\x89", 0x1002)
+@pytest.mark.parametrize("calls", [[(9, (0, 0x10000, 3, 0x22, (1 << 64) - 1, 0))],
+                                   [(11, (0x7F0012345000, 0x2000))],
+                                   [(9, (0, 0x10000, 3, 0x22, (1 << 64) - 1, 0)),
+                                    (9, (0, 0x10000, 5, 0x22, (1 << 64) - 1, 0))]])
+def test_syscall_stub_bytes_are_its_assembly(calls):
+    stub = x86_64.syscall_stub(calls, lambda address, size: b"\x48\x89", 0x1002)
     saved = ["rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11"]
-    loads = zip(["rax", "rdi", "rsi", "rdx", "r10", "r8", "r9"], (number, *args))
-    asm = "\n".join(["leaq -256(%rsp), %rsp", *(f"movq %{r}, {8 * i}(%rsp)"
-                                                   for i, r in enumerate(saved)),
-                     "syscall_loads:",
-                     *(f"movabsq ${v - (1 << 64) if v >> 63 else v}, %{r}" for r, v in loads),
-                     "syscall", "movq %rax, 72(%rsp)",
-                     *(f"movq {8 * i}(%rsp), %{r}" for i, r in enumerate(saved)),
-                     "trap:", "int3"])
-    code, symbols = assemble_x86_64(asm)
+    asm = ["leaq -256(%rsp), %rsp", *(f"movq %{r}, {8 * i}(%rsp)" for i, r in enumerate(saved)),
+           "loads:"]
+    for k, (number, args) in enumerate(calls):
+        loads = zip(["rax", "rdi", "rsi", "rdx", "r10", "r8", "r9"], (number, *args))
+        asm += [*(f"movabsq ${v - (1 << 64) if v >> 63 else v}, %{r}" for r, v in loads),
+                "syscall", f"movq %rax, {72 + 8 * k}(%rsp)"]
+    asm += [*(f"movq {8 * i}(%rsp), %{r}" for i, r in enumerate(saved)), "trap:", "int3"]
+    code, symbols = assemble_x86_64("\n".join(asm))
     assert stub.code == code
-    assert (stub.saves_end, stub.trap) == (symbols["syscall_loads"], symbols["trap"])
-    assert stub.saved == tuple(saved) and stub.result == 72
-    assert stub.drop == 256 >= x86_64.RED_ZONE + 8 * len(saved) + 8
+    assert (stub.saves_end, stub.trap) == (symbols["loads"], symbols["trap"])
+    assert stub.saved == tuple(saved)
+    assert stub.results == tuple(72 + 8 * k for k in range(len(calls)))
+    # the save area and the results stay below the red zone
+    assert stub.drop - x86_64.RED_ZONE >= stub.results[-1] + 8
 
 
 def test_no_syscall_stub_where_the_kernel_would_restart_a_system_call():
     code = {0x1000: bytes.fromhex("0f05"), 0x2000: bytes.fromhex("4889")}
     read = lambda address, size: code[address]   # noqa: E731
-    assert x86_64.syscall_stub(9, (0,) * 6, read, 0x1002) is None
-    assert x86_64.syscall_stub(9, (0,) * 6, read, 0x2002) is not None
+    assert x86_64.syscall_stub([(9, (0,) * 6)], read, 0x1002) is None
+    assert x86_64.syscall_stub([(9, (0,) * 6)], read, 0x2002) is not None
+    assert x86_64.syscall_stub([(9, (0,) * 6)] * 8, read, 0x2002) is None   # no room
 
 
 def test_resume_flag_is_put_back_by_the_debugger():

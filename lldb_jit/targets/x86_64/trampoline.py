@@ -263,13 +263,15 @@ SYSCALL_NUMBER, SYSCALL_ARGS, SYSCALL_RESULT = "rax", ("rdi", "rsi", "rdx", "r10
 SYSCALL_CLOBBERS = ("rcx", "r11")
 SYSCALLS = {"mmap": 9, "mprotect": 10, "munmap": 11}
 
-# The same call as a stub that saves and restores those registers itself (targets/
-# SyscallStub): setting and putting back each through the stub costs two packets.
+# The same calls as a stub that saves and restores those registers itself (targets/
+# SyscallStub): setting and putting back each through the debugger costs two packets.
 #     leaq -256(%rsp), %rsp        (past the red zone)
 #     movq %REG, 8*i(%rsp)         (each of _STUB_SAVED)
+#   then for call k:
 #     movabsq $value, %REG         (rax, then the arguments)
 #     syscall
-#     movq %rax, 72(%rsp)
+#     movq %rax, 72+8*k(%rsp)
+#   then
 #     movq 8*i(%rsp), %REG         (each of _STUB_SAVED)
 #     int3
 # None of these instructions changes the flags; `syscall` and the kernel's return
@@ -278,6 +280,7 @@ _STUB_SAVED = ("rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11")
 _NUMBER = {"rax": 0, "rcx": 1, "rdx": 2, "rsi": 6, "rdi": 7,
            "r8": 8, "r9": 9, "r10": 10, "r11": 11}
 _STUB_DROP = RED_ZONE + 128
+_STUB_CALLS = (_STUB_DROP - RED_ZONE - 8 * len(_STUB_SAVED)) // 8   # results that fit
 
 
 def _rsp_slot(opcode: int, reg: str, offset: int) -> bytes:
@@ -288,23 +291,26 @@ def _rsp_slot(opcode: int, reg: str, offset: int) -> bytes:
     return bytes([0x48 | (n >> 3) << 2, opcode, 0x44 | (n & 7) << 3, 0x24, offset])
 
 
-def syscall_stub(number: int, args: tuple[int, ...], read, pc: int):
-    """The stub for system call `number`, for a thread stopped at `pc` (`read(address,
-    size)` reads memory); None where the thread is stopped in a system call the kernel
-    would restart at the stub (see _no_restart: only a debugger's write of rax stops
-    that)."""
+def syscall_stub(calls: list[tuple[int, tuple[int, ...]]], read, pc: int):
+    """The stub for system calls `calls` (number, arguments), for a thread stopped at
+    `pc` (`read(address, size)` reads memory); None where the thread is stopped in a
+    system call the kernel would restart at the stub (see _no_restart: only a
+    debugger's write of rax stops that), or for more calls than it has room for."""
     from .. import SyscallStub
-    if "rax" in entry_checked(read, pc):
+    if "rax" in entry_checked(read, pc) or len(calls) > _STUB_CALLS:
         return None
     head = bytes.fromhex("488da42400ffffff") + b"".join(
         _rsp_slot(0x89, reg, 8 * i) for i, reg in enumerate(_STUB_SAVED))
-    loads = b"".join(bytes([0x48 | _NUMBER[reg] >> 3, 0xB8 | _NUMBER[reg] & 7]) +
-                     value.to_bytes(8, "little")
-                     for reg, value in zip((SYSCALL_NUMBER, *SYSCALL_ARGS), (number, *args)))
-    result = 8 * len(_STUB_SAVED)
-    code = head + loads + bytes.fromhex("0f05") + _rsp_slot(0x89, "rax", result) + \
+    results = tuple(8 * (len(_STUB_SAVED) + k) for k in range(len(calls)))
+    body = b"".join(
+        b"".join(bytes([0x48 | _NUMBER[reg] >> 3, 0xB8 | _NUMBER[reg] & 7]) +
+                 value.to_bytes(8, "little")
+                 for reg, value in zip((SYSCALL_NUMBER, *SYSCALL_ARGS), (number, *args))) +
+        bytes.fromhex("0f05") + _rsp_slot(0x89, "rax", result)
+        for (number, args), result in zip(calls, results))
+    code = head + body + \
         b"".join(_rsp_slot(0x8B, reg, 8 * i) for i, reg in enumerate(_STUB_SAVED)) + b"\xcc"
-    return SyscallStub(code, _STUB_DROP, _STUB_SAVED, len(head), result, len(code) - 1)
+    return SyscallStub(code, _STUB_DROP, _STUB_SAVED, len(head), results, len(code) - 1)
 INSTRUCTION_ALIGN = 1
 # Other names stubs give these registers (GNU gdbserver's target description).
 REGISTER_ALIASES = {"rflags": ("eflags",)}
