@@ -201,6 +201,12 @@ MAP_FIXED_NOREPLACE = 0x100000    # Linux 4.17+; older kernels take the address 
 PROTECTION = {"rx": PROT_READ | PROT_EXEC, "rw": PROT_READ | PROT_WRITE}
 
 
+def _errno(result: int) -> int:
+    """The error number a Linux system call's raw result `result` holds (-4095..-1 as
+    an unsigned 64-bit value), 0 for a success."""
+    return (1 << 64) - result if result >= (1 << 64) - 4095 else 0
+
+
 def _mmap(size: int, perm: str) -> tuple[str, tuple[int, ...]]:
     """The system call mapping `size` bytes of new pages with permission `perm`."""
     return "mmap", (0, size, PROTECTION[perm], MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
@@ -318,12 +324,11 @@ class SyscallPages(ProcessMemory):
             if written:
                 super().write(place, saved)
         for (name, _), result in zip(calls, results):
-            if result >= (1 << 64) - 4095:
-                errno = (1 << 64) - result
+            errno = _errno(result)
+            if errno:
                 raise ExecError(f"{name} in the debuggee failed: {os.strerror(errno)} "
                                 f"(errno {errno})")
-        return results[:len(calls)] + [None if r >= (1 << 64) - 4095 else r
-                                       for r in results[len(calls):]]
+        return results[:len(calls)] + [None if _errno(r) else r for r in results[len(calls):]]
 
     def _breakpoint_in(self, start: int, end: int) -> bool:
         """Whether a breakpoint of the user's is set in [start, end): a write over it

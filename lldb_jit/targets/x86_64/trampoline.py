@@ -262,6 +262,9 @@ SYSCALL_TRAP = 2
 SYSCALL_NUMBER, SYSCALL_ARGS, SYSCALL_RESULT = "rax", ("rdi", "rsi", "rdx", "r10", "r8", "r9"), "rax"
 SYSCALL_CLOBBERS = ("rcx", "r11")
 SYSCALLS = {"mmap": 9, "mprotect": 10, "munmap": 11}
+INSTRUCTION_ALIGN = 1
+# Other names stubs give these registers (GNU gdbserver's target description).
+REGISTER_ALIASES = {"rflags": ("eflags",)}
 
 # The same calls as a stub that saves and restores those registers itself (targets/
 # SyscallStub): setting and putting back each through the debugger costs two packets.
@@ -299,18 +302,15 @@ def syscall_stub(calls: list[tuple[int, tuple[int, ...]]], read, pc: int):
     from .. import SyscallStub
     if "rax" in entry_checked(read, pc) or len(calls) > _STUB_CALLS:
         return None
-    head = bytes.fromhex("488da42400ffffff") + b"".join(
+    code = bytes.fromhex("488da42400ffffff") + b"".join(
         _rsp_slot(0x89, reg, 8 * i) for i, reg in enumerate(_STUB_SAVED))
+    saves_end = len(code)
     results = tuple(8 * (len(_STUB_SAVED) + k) for k in range(len(calls)))
-    body = b"".join(
-        b"".join(bytes([0x48 | _NUMBER[reg] >> 3, 0xB8 | _NUMBER[reg] & 7]) +
-                 value.to_bytes(8, "little")
-                 for reg, value in zip((SYSCALL_NUMBER, *SYSCALL_ARGS), (number, *args))) +
-        bytes.fromhex("0f05") + _rsp_slot(0x89, "rax", result)
-        for (number, args), result in zip(calls, results))
-    code = head + body + \
-        b"".join(_rsp_slot(0x8B, reg, 8 * i) for i, reg in enumerate(_STUB_SAVED)) + b"\xcc"
-    return SyscallStub(code, _STUB_DROP, _STUB_SAVED, len(head), results, len(code) - 1)
-INSTRUCTION_ALIGN = 1
-# Other names stubs give these registers (GNU gdbserver's target description).
-REGISTER_ALIASES = {"rflags": ("eflags",)}
+    for (number, args), result in zip(calls, results):
+        for reg, value in zip((SYSCALL_NUMBER, *SYSCALL_ARGS), (number, *args)):
+            n = _NUMBER[reg]        # movabsq $value, %reg
+            code += bytes([0x48 | n >> 3, 0xB8 | n & 7]) + value.to_bytes(8, "little")
+        code += SYSCALL_CODE[:SYSCALL_TRAP] + _rsp_slot(0x89, SYSCALL_RESULT, result)
+    code += b"".join(_rsp_slot(0x8B, reg, 8 * i) for i, reg in enumerate(_STUB_SAVED))
+    code += SYSCALL_CODE[SYSCALL_TRAP:]
+    return SyscallStub(code, _STUB_DROP, _STUB_SAVED, saves_end, results, len(code) - 1)
